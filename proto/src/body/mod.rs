@@ -1,0 +1,44 @@
+//! Typed message bodies, one module per kind.
+//!
+//! Every struct ignores unknown fields and defaults what it can, so agents and collectors of
+//! different minor versions read each other. Units are in field names (`_bytes`, `_pct`, `_s`).
+
+pub mod inventory;
+pub mod metrics;
+pub mod status;
+
+pub use inventory::Inventory;
+pub use metrics::{MetricsBatch, Sample};
+pub use status::{AgentState, Status};
+
+use crate::Kind;
+use serde_json::Value;
+
+/// A decoded body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Inventory(Box<Inventory>),
+    Metrics(MetricsBatch),
+    Status(Status),
+    /// A kind whose body this build does not model yet; kept as JSON.
+    Other(Value),
+}
+
+impl Body {
+    /// Decode `value` as the body of `kind`; the error names the offending field.
+    pub fn decode(kind: Kind, value: &Value) -> Result<Body, String> {
+        fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String> {
+            serde_path_to_error::deserialize(value)
+                .map_err(|e| format!("field `{}`: {}", e.path(), e.inner()))
+        }
+        if !value.is_object() {
+            return Err("must be a JSON object".into());
+        }
+        Ok(match kind {
+            Kind::Inventory => Body::Inventory(Box::new(typed(value)?)),
+            Kind::Metrics => Body::Metrics(typed(value)?),
+            Kind::Status => Body::Status(typed(value)?),
+            _ => Body::Other(value.clone()),
+        })
+    }
+}
