@@ -1,1 +1,52 @@
-pub fn placeholder() {}
+//! The Pantau host agent as a library.
+//!
+//! The `pantau-agent` binary, the fleet simulator `pantau-sim` and the collector's `demo` all
+//! run agents through this crate, so simulated agents sign, spool and publish with exactly the
+//! code real ones use. A [`source::Source`] says what a machine is and how loaded it is; the
+//! [`runtime`] turns that into signed envelopes in the [`spool`]; the [`link`] delivers them.
+
+pub mod config;
+pub mod inventory;
+pub mod link;
+pub mod metrics;
+pub mod runtime;
+pub mod sim;
+pub mod source;
+pub mod spool;
+pub mod tls;
+
+use pantau_proto::{AgentKey, Envelope, Kind};
+use serde::Serialize;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Who this agent is: its enrolled id and the key that signs for it.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub agent_id: String,
+    pub key: AgentKey,
+}
+
+impl Identity {
+    pub fn load(agent_id: &str, key_file: &std::path::Path) -> anyhow::Result<Identity> {
+        let text = std::fs::read_to_string(key_file)
+            .map_err(|e| anyhow::anyhow!("cannot read key file {}: {e}", key_file.display()))?;
+        let key = AgentKey::from_base64(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", key_file.display()))?;
+        Ok(Identity {
+            agent_id: agent_id.to_owned(),
+            key,
+        })
+    }
+
+    pub fn envelope<B: Serialize>(&self, seq: u64, kind: Kind, body: &B) -> Envelope {
+        Envelope::sign(
+            &self.key,
+            &self.agent_id,
+            seq,
+            chrono::Utc::now(),
+            kind,
+            body,
+        )
+    }
+}

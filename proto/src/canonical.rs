@@ -62,9 +62,10 @@ mod tests {
 
     #[test]
     fn sorts_keys_at_every_depth_and_drops_whitespace() {
-        let v: Value =
-            serde_json::from_str(r#"{ "b": 1, "a": {"z": [1, 2.5, "x\n"], "y": null}, "c": true }"#)
-                .unwrap();
+        let v: Value = serde_json::from_str(
+            r#"{ "b": 1, "a": {"z": [1, 2.5, "x\n"], "y": null}, "c": true }"#,
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(to_vec(&v)).unwrap(),
             r#"{"a":{"y":null,"z":[1,2.5,"x\n"]},"b":1,"c":true}"#

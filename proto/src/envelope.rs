@@ -194,7 +194,9 @@ pub fn decode(
         Some(Value::Number(n)) => {
             return Err(reject(
                 RejectReason::UnknownVersion,
-                format!("topic {topic_name}: schema version {n}, this collector speaks {SCHEMA_MAJOR}"),
+                format!(
+                    "topic {topic_name}: schema version {n}, this collector speaks {SCHEMA_MAJOR}"
+                ),
             ))
         }
         _ => {}

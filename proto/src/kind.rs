@@ -99,7 +99,10 @@ mod tests {
     fn round_trips_every_kind() {
         for k in Kind::ALL {
             assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
         }
         assert!("metric".parse::<Kind>().is_err());
     }

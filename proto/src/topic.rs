@@ -35,7 +35,9 @@ pub fn parse(topic: &str) -> Result<(&str, Kind), String> {
     if !valid_agent_id(agent) {
         return Err(format!("topic {topic:?}: invalid agent id {agent:?}"));
     }
-    let kind = kind.parse::<Kind>().map_err(|e| format!("topic {topic:?}: {e}"))?;
+    let kind = kind
+        .parse::<Kind>()
+        .map_err(|e| format!("topic {topic:?}: {e}"))?;
     Ok((agent, kind))
 }
 

@@ -15,7 +15,14 @@ fn batch() -> MetricsBatch {
 }
 
 fn signed(key: &AgentKey) -> Envelope {
-    Envelope::sign(key, "pc-1", 7, "2026-11-24T08:00:01Z".parse().unwrap(), Kind::Metrics, &batch())
+    Envelope::sign(
+        key,
+        "pc-1",
+        7,
+        "2026-11-24T08:00:01Z".parse().unwrap(),
+        Kind::Metrics,
+        &batch(),
+    )
 }
 
 fn check(topic: &str, payload: &[u8], key: &AgentKey) -> Result<Verified, DecodeError> {
@@ -40,7 +47,10 @@ fn unknown_fields_are_ignored_but_covered_by_the_signature() {
     let key = AgentKey::generate();
     // A newer agent adds a field to the envelope and signs it.
     let mut value = serde_json::to_value(signed(&key)).unwrap();
-    value.as_object_mut().unwrap().insert("trace".into(), json!("abc"));
+    value
+        .as_object_mut()
+        .unwrap()
+        .insert("trace".into(), json!("abc"));
     let sig = key.sign(&signed_bytes(&value));
     value["sig"] = json!(sig);
     let payload = serde_json::to_vec(&value).unwrap();
@@ -67,10 +77,22 @@ fn every_kind_of_bad_input_has_its_reason() {
     let topic = "pantau/v1/pc-1/metrics";
     let reason = |t: &str, p: &[u8]| check(t, p, &key).unwrap_err().reason;
 
-    assert_eq!(reason("pantau/v1/pc-1/bogus", &good), RejectReason::BadTopic);
-    assert_eq!(reason("pantau/v1/pc-1/config", &good), RejectReason::BadTopic);
-    assert_eq!(reason(topic, &good[..good.len() / 2]), RejectReason::Malformed);
-    assert_eq!(reason(topic, &vec![b' '; 600 * 1024]), RejectReason::Oversized);
+    assert_eq!(
+        reason("pantau/v1/pc-1/bogus", &good),
+        RejectReason::BadTopic
+    );
+    assert_eq!(
+        reason("pantau/v1/pc-1/config", &good),
+        RejectReason::BadTopic
+    );
+    assert_eq!(
+        reason(topic, &good[..good.len() / 2]),
+        RejectReason::Malformed
+    );
+    assert_eq!(
+        reason(topic, &vec![b' '; 600 * 1024]),
+        RejectReason::Oversized
+    );
 
     let mut v: Value = serde_json::from_slice(&good).unwrap();
     v["seq"] = json!("seven");
@@ -80,10 +102,19 @@ fn every_kind_of_bad_input_has_its_reason() {
 
     let mut v: Value = serde_json::from_slice(&good).unwrap();
     v["v"] = json!(2);
-    assert_eq!(reason(topic, &serde_json::to_vec(&v).unwrap()), RejectReason::UnknownVersion);
+    assert_eq!(
+        reason(topic, &serde_json::to_vec(&v).unwrap()),
+        RejectReason::UnknownVersion
+    );
 
-    assert_eq!(reason("pantau/v1/pc-2/metrics", &good), RejectReason::TopicMismatch);
-    assert_eq!(reason("pantau/v1/pc-1/inventory", &good), RejectReason::TopicMismatch);
+    assert_eq!(
+        reason("pantau/v1/pc-2/metrics", &good),
+        RejectReason::TopicMismatch
+    );
+    assert_eq!(
+        reason("pantau/v1/pc-1/inventory", &good),
+        RejectReason::TopicMismatch
+    );
 
     let other = AgentKey::generate();
     let forged = signed(&other).to_bytes();
@@ -91,7 +122,10 @@ fn every_kind_of_bad_input_has_its_reason() {
 
     let mut v: Value = serde_json::from_slice(&good).unwrap();
     v["seq"] = json!(8);
-    assert_eq!(reason(topic, &serde_json::to_vec(&v).unwrap()), RejectReason::BadSignature);
+    assert_eq!(
+        reason(topic, &serde_json::to_vec(&v).unwrap()),
+        RejectReason::BadSignature
+    );
 
     let unknown = Envelope::sign(&key, "pc-9", 1, Utc::now(), Kind::Metrics, &batch());
     assert_eq!(
@@ -99,8 +133,19 @@ fn every_kind_of_bad_input_has_its_reason() {
         RejectReason::UnknownAgent
     );
 
-    let bad_body = Envelope::sign(&key, "pc-1", 1, Utc::now(), Kind::Metrics, &json!({"samples": 3}));
+    let bad_body = Envelope::sign(
+        &key,
+        "pc-1",
+        1,
+        Utc::now(),
+        Kind::Metrics,
+        &json!({"samples": 3}),
+    );
     let err = check(topic, &bad_body.to_bytes(), &key).unwrap_err();
     assert_eq!(err.reason, RejectReason::BadBody);
-    assert!(err.detail.contains("interval_s") || err.detail.contains("samples"), "{}", err.detail);
+    assert!(
+        err.detail.contains("interval_s") || err.detail.contains("samples"),
+        "{}",
+        err.detail
+    );
 }

@@ -1,0 +1,316 @@
+//! `agent.toml`: every option the agent reads. This struct is the documentation; `docs/agent.md`
+//! repeats it with examples. Unknown keys are an error, so a typo never silently does nothing.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Identity given at enrollment; also the MQTT client id and the topic segment.
+    pub agent_id: String,
+    /// File holding the agent's ed25519 signing key (base64, one line). Keep it mode 0600.
+    pub key_file: PathBuf,
+    /// Where the spool, the `seq` counter and other state live. Must survive reboots.
+    pub state_dir: PathBuf,
+    /// The register's asset tag written on the machine (nomor register / label BMD), if known.
+    #[serde(default)]
+    pub asset_tag: Option<String>,
+    /// Roles this agent runs. Only `host` exists yet; `scout` and `poller` come later.
+    #[serde(default = "default_roles")]
+    pub roles: Vec<String>,
+    pub broker: BrokerConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub inventory: InventoryConfig,
+    #[serde(default)]
+    pub spool: SpoolConfig,
+    /// Root of the filesystem the readers look at. Always `/` in production; tests point it at
+    /// a recorded tree.
+    #[serde(default = "default_root")]
+    pub root: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// `mqtt://host:port` or `mqtts://host:port` (TLS).
+    pub url: String,
+    /// CA certificate (PEM) that signed the broker's certificate; for `mqtts://`.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate and key (PEM) for brokers that require one.
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// MQTT keep-alive. The broker declares the agent gone (and publishes its `offline` last
+    /// will) after 1.5 times this without traffic, so 30 s shows a dead agent within 45 s.
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive_s: u64,
+    /// Envelopes sent but not yet acknowledged at any moment. Bounds memory during a replay.
+    #[serde(default = "default_window")]
+    pub max_in_flight: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Seconds between samples.
+    #[serde(default = "default_interval")]
+    pub interval_s: u64,
+    /// Samples per message. 2 at 30 s sends one message a minute per host.
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+    /// How many of the busiest processes each sample names.
+    #[serde(default = "default_top")]
+    pub top_processes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryConfig {
+    /// Re-read the inventory this often and send it when it changed.
+    #[serde(default = "default_check")]
+    pub check_interval_s: u64,
+    /// Send it anyway at least this often, so the collector sees the host is still what it was.
+    #[serde(default = "default_full")]
+    pub full_interval_s: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// Upper bound of the on-disk spool. 64 MiB holds well over a week of a host's messages.
+    #[serde(default = "default_spool_bytes")]
+    pub max_bytes: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_roles() -> Vec<String> {
+    vec!["host".into()]
+}
+fn default_root() -> PathBuf {
+    PathBuf::from("/")
+}
+fn default_keep_alive() -> u64 {
+    30
+}
+fn default_window() -> usize {
+    16
+}
+fn default_interval() -> u64 {
+    30
+}
+fn default_batch() -> usize {
+    2
+}
+fn default_top() -> usize {
+    5
+}
+fn default_check() -> u64 {
+    600
+}
+fn default_full() -> u64 {
+    86_400
+}
+fn default_spool_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            interval_s: default_interval(),
+            batch: default_batch(),
+            top_processes: default_top(),
+        }
+    }
+}
+
+impl Default for InventoryConfig {
+    fn default() -> Self {
+        InventoryConfig {
+            check_interval_s: default_check(),
+            full_interval_s: default_full(),
+        }
+    }
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            max_bytes: default_spool_bytes(),
+        }
+    }
+}
+
+impl AgentConfig {
+    /// A config for `agent_id` with every default filled in.
+    pub fn new(agent_id: &str, key_file: PathBuf, state_dir: PathBuf, broker_url: &str) -> Self {
+        AgentConfig {
+            agent_id: agent_id.into(),
+            key_file,
+            state_dir,
+            asset_tag: None,
+            roles: default_roles(),
+            broker: BrokerConfig {
+                url: broker_url.into(),
+                ca_file: None,
+                client_cert_file: None,
+                client_key_file: None,
+                username: None,
+                password: None,
+                keep_alive_s: default_keep_alive(),
+                max_in_flight: default_window(),
+            },
+            metrics: MetricsConfig::default(),
+            inventory: InventoryConfig::default(),
+            spool: SpoolConfig::default(),
+            root: default_root(),
+        }
+    }
+
+    /// Read and check a config file; the error names the file, line and column.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let cfg: AgentConfig = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| line_col(&text, s.start))
+                .map(|(l, c)| format!(":{l}:{c}"))
+                .unwrap_or_default();
+            anyhow::anyhow!("{}{at}: {}", path.display(), e.message())
+        })?;
+        // Relative paths are relative to the config file, not to wherever the service started.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let cfg = cfg.resolve_paths(base);
+        cfg.validate()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(cfg)
+    }
+
+    fn resolve_paths(mut self, base: &Path) -> Self {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut self.key_file);
+        fix(&mut self.state_dir);
+        for p in [
+            &mut self.broker.ca_file,
+            &mut self.broker.client_cert_file,
+            &mut self.broker.client_key_file,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            fix(p);
+        }
+        self
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !pantau_proto::topic::valid_agent_id(&self.agent_id) {
+            return Err(format!(
+                "agent_id {:?}: use 1-64 letters, digits, '-', '_' or '.'",
+                self.agent_id
+            ));
+        }
+        crate::link::BrokerAddr::parse(&self.broker.url).map_err(|e| format!("broker.url: {e}"))?;
+        if self.metrics.interval_s == 0 {
+            return Err("metrics.interval_s must be at least 1".into());
+        }
+        if self.metrics.batch == 0 {
+            return Err("metrics.batch must be at least 1".into());
+        }
+        if self.broker.keep_alive_s < 5 {
+            return Err("broker.keep_alive_s must be at least 5".into());
+        }
+        if self.broker.max_in_flight == 0 || self.broker.max_in_flight > 1000 {
+            return Err("broker.max_in_flight must be between 1 and 1000".into());
+        }
+        if self.spool.max_bytes < 1024 * 1024 {
+            return Err("spool.max_bytes must be at least 1 MiB".into());
+        }
+        for role in &self.roles {
+            if role != "host" {
+                return Err(format!(
+                    "roles: {role:?} is not available in this version (only \"host\")"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn metrics_interval(&self) -> Duration {
+        Duration::from_secs(self.metrics.interval_s)
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("config serializes")
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(
+            &path,
+            "agent_id = \"pc-1\"\nkey_file = \"agent.key\"\nstate_dir = \"state\"\n[broker]\nurl = \"mqtt://127.0.0.1:1883\"\n",
+        )
+        .unwrap();
+        let cfg = AgentConfig::load(&path).unwrap();
+        assert_eq!(cfg.key_file, dir.path().join("agent.key"));
+        assert_eq!(cfg.metrics.interval_s, 30);
+        assert_eq!(cfg.broker.keep_alive_s, 30);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        std::fs::write(
+            &path,
+            "agent_id = \"pc-1\"\nkey_file = \"k\"\nstate_dir = \"s\"\n[broker]\nurl = \"mqtt://h:1\"\nkeep_alive = 3\n",
+        )
+        .unwrap();
+        let err = AgentConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("agent.toml:6:1"), "{err}");
+        assert!(err.contains("keep_alive"), "{err}");
+
+        std::fs::write(
+            &path,
+            "agent_id = \"pc/1\"\nkey_file = \"k\"\nstate_dir = \"s\"\n[broker]\nurl = \"mqtt://h:1\"\n",
+        )
+        .unwrap();
+        let err = AgentConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("agent_id"), "{err}");
+    }
+}
