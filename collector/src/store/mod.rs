@@ -1,0 +1,201 @@
+//! Storage behind one trait, so SQLite (embedded default) and PostgreSQL (scale-out) serve
+//! the same callers. Every write that ingest makes goes through [`Store::commit`], one
+//! transaction per batch: a batch is stored whole or not at all, and only then acknowledged.
+
+pub mod points;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use pantau_proto::body::Body;
+use pantau_proto::{Envelope, PublicKey};
+use serde::Serialize;
+
+pub type Result<T> = anyhow::Result<T>;
+
+/// An agent the collector knows, from enrollment. Its OPD is what was recorded here, never
+/// what the agent claims.
+#[derive(Debug, Clone)]
+pub struct EnrolledAgent {
+    pub agent_id: String,
+    pub opd: String,
+    pub public_key: PublicKey,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+/// A message that passed verification, ready to store.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    pub envelope: Envelope,
+    pub body: Body,
+    pub received_at: DateTime<Utc>,
+}
+
+/// What [`Store::commit`] did with one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    /// Already stored (an at-least-once redelivery): nothing changed.
+    Duplicate,
+    /// Older than what retention still remembers for this agent: a replay, refused.
+    Replay,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostSummary {
+    pub agent_id: String,
+    pub hostname: Option<String>,
+    pub opd: String,
+    pub online: bool,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub os: Option<String>,
+    pub ip: Option<String>,
+    pub cpu_pct: Option<f64>,
+    pub mem_pct: Option<f64>,
+    pub disk_pct: Option<f64>,
+}
+
+/// Delivery figures for one agent, so an operator can see loss at a glance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestFigures {
+    /// Data messages stored (inventory, metrics, ...).
+    pub messages: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    /// Sequence numbers between first and last that never arrived (or were pruned).
+    pub missing: u64,
+    /// Envelopes the agent reports its spool dropped when full.
+    pub spool_dropped_total: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostDetail {
+    #[serde(flatten)]
+    pub summary: HostSummary,
+    pub enrolled_at: DateTime<Utc>,
+    pub status_since: Option<DateTime<Utc>>,
+    pub agent_version: Option<String>,
+    pub ingest: IngestFigures,
+    pub inventory_at: Option<DateTime<Utc>>,
+    pub inventory: Option<serde_json::Value>,
+}
+
+/// One series over time: `[ts, avg, min, max]` rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(i64, f64, f64, f64)>,
+}
+
+/// Resolution a query is answered from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Resolution {
+    Raw,
+    #[serde(rename = "5m")]
+    M5,
+    #[serde(rename = "1h")]
+    H1,
+    #[serde(rename = "1d")]
+    D1,
+}
+
+impl Resolution {
+    pub const ROLLUPS: [Resolution; 3] = [Resolution::M5, Resolution::H1, Resolution::D1];
+
+    pub fn seconds(self) -> i64 {
+        match self {
+            Resolution::Raw => 1,
+            Resolution::M5 => 300,
+            Resolution::H1 => 3600,
+            Resolution::D1 => 86_400,
+        }
+    }
+
+    /// The coarsest resolution that still has at least one value per `step`.
+    pub fn for_step(step: i64) -> Resolution {
+        match step {
+            s if s >= 86_400 => Resolution::D1,
+            s if s >= 3600 => Resolution::H1,
+            s if s >= 300 => Resolution::M5,
+            _ => Resolution::Raw,
+        }
+    }
+}
+
+/// How long each resolution is kept. Rollups outlive raw data so reports can cover years.
+#[derive(Debug, Clone, Copy, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    #[serde(default = "d14")]
+    pub raw_days: u32,
+    #[serde(default = "d90")]
+    pub m5_days: u32,
+    #[serde(default = "d730")]
+    pub h1_days: u32,
+    /// Daily rollups and the message index; 0 keeps them forever.
+    #[serde(default = "d3650")]
+    pub d1_days: u32,
+}
+
+fn d14() -> u32 {
+    14
+}
+fn d90() -> u32 {
+    90
+}
+fn d730() -> u32 {
+    730
+}
+fn d3650() -> u32 {
+    3650
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            raw_days: d14(),
+            m5_days: d90(),
+            h1_days: d730(),
+            d1_days: d3650(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MaintenanceReport {
+    pub points_rolled_up: u64,
+    pub rows_pruned: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpdHosts {
+    pub opd: String,
+    pub online: u64,
+    pub offline: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Record a new agent. Fails if the id is taken.
+    async fn enroll(&self, agent: &EnrolledAgent) -> Result<()>;
+    /// The enrolled agent with this id, if any.
+    async fn agent(&self, agent_id: &str) -> Result<Option<EnrolledAgent>>;
+    /// Store a batch in one transaction; one outcome per message, in order.
+    async fn commit(&self, batch: &[Accepted]) -> Result<Vec<Outcome>>;
+    async fn hosts(&self) -> Result<Vec<HostSummary>>;
+    async fn host(&self, agent_id: &str) -> Result<Option<HostDetail>>;
+    /// Series of one host between `from` and `to`, `step` seconds apart.
+    async fn series(
+        &self,
+        agent_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: i64,
+        names: &[String],
+    ) -> Result<(Resolution, Vec<Series>)>;
+    async fn hosts_by_opd(&self) -> Result<Vec<OpdHosts>>;
+    /// Fold new raw points into the rollups and apply retention.
+    async fn maintain(&self, now: DateTime<Utc>, retention: Retention)
+        -> Result<MaintenanceReport>;
+}

@@ -1,0 +1,131 @@
+//! The SQLite store: the embedded default. One writer connection (SQLite allows one writer
+//! anyway) and one reader connection, both used from blocking threads; WAL lets reads run
+//! while ingest writes.
+//!
+//! `synchronous = FULL`: ingest acknowledges a message to the broker only after the commit,
+//! and the broker then forgets it, so a commit must survive a power cut, not only a crash.
+//! Batching keeps the fsync cost per message small.
+
+mod maintain;
+mod query;
+mod schema;
+mod write;
+
+use super::*;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+fn open_conn(path: &Path) -> anyhow::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> anyhow::Result<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut writer = open_conn(path)?;
+        schema::migrate(&mut writer)?;
+        let reader = open_conn(path)?;
+        Ok(SqliteStore {
+            path: path.to_owned(),
+            writer: Arc::new(Mutex::new(writer)),
+            reader: Arc::new(Mutex::new(reader)),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> anyhow::Result<R> + Send + 'static,
+    ) -> anyhow::Result<R> {
+        let conn = self.writer.clone();
+        tokio::task::spawn_blocking(move || f(&mut conn.lock().expect("writer lock"))).await?
+    }
+
+    async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> anyhow::Result<R> + Send + 'static,
+    ) -> anyhow::Result<R> {
+        let conn = self.reader.clone();
+        tokio::task::spawn_blocking(move || f(&conn.lock().expect("reader lock"))).await?
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn enroll(&self, agent: &EnrolledAgent) -> Result<()> {
+        let a = agent.clone();
+        self.write(move |c| write::enroll(c, &a)).await
+    }
+
+    async fn agent(&self, agent_id: &str) -> Result<Option<EnrolledAgent>> {
+        let id = agent_id.to_owned();
+        self.read(move |c| query::agent(c, &id)).await
+    }
+
+    async fn commit(&self, batch: &[Accepted]) -> Result<Vec<Outcome>> {
+        let batch = batch.to_vec();
+        self.write(move |c| write::commit(c, &batch)).await
+    }
+
+    async fn hosts(&self) -> Result<Vec<HostSummary>> {
+        self.read(query::hosts).await
+    }
+
+    async fn host(&self, agent_id: &str) -> Result<Option<HostDetail>> {
+        let id = agent_id.to_owned();
+        self.read(move |c| query::host(c, &id)).await
+    }
+
+    async fn series(
+        &self,
+        agent_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: i64,
+        names: &[String],
+    ) -> Result<(Resolution, Vec<Series>)> {
+        let (id, names) = (agent_id.to_owned(), names.to_vec());
+        self.read(move |c| query::series(c, &id, from, to, step, &names))
+            .await
+    }
+
+    async fn hosts_by_opd(&self) -> Result<Vec<OpdHosts>> {
+        self.read(query::hosts_by_opd).await
+    }
+
+    async fn maintain(
+        &self,
+        now: DateTime<Utc>,
+        retention: Retention,
+    ) -> Result<MaintenanceReport> {
+        self.write(move |c| maintain::run(c, now, retention)).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

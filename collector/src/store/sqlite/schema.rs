@@ -1,0 +1,108 @@
+//! Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+//!
+//! A migration is never edited once released; a change is a new entry at the end.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: foundation.
+    r#"
+    CREATE TABLE agents (
+        agent_id    TEXT PRIMARY KEY,
+        opd         TEXT NOT NULL,
+        public_key  TEXT NOT NULL,
+        enrolled_at TEXT NOT NULL,
+        revoked_at  TEXT
+    );
+    -- The current picture of each host, updated as messages arrive.
+    CREATE TABLE hosts (
+        agent_id      TEXT PRIMARY KEY REFERENCES agents(agent_id),
+        hostname      TEXT,
+        os            TEXT,
+        ip            TEXT,
+        online        INTEGER NOT NULL DEFAULT 0,
+        status_since  TEXT,
+        agent_version TEXT,
+        last_seen     TEXT,
+        cpu_pct       REAL,
+        mem_pct       REAL,
+        disk_pct      REAL,
+        metrics_ts    INTEGER,
+        inventory_seq INTEGER,
+        inventory_at  TEXT,
+        spool_dropped_total INTEGER NOT NULL DEFAULT 0,
+        -- Highest seq whose index row was pruned: anything at or below it is a replay.
+        seq_floor     INTEGER NOT NULL DEFAULT 0
+    );
+    -- Index of every data message stored: the deduplication key.
+    CREATE TABLE messages (
+        agent_id    TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        ts          TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+    ) WITHOUT ROWID;
+    CREATE INDEX messages_by_received ON messages(received_at);
+    CREATE TABLE inventories (
+        agent_id TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
+        ts       TEXT NOT NULL,
+        body     TEXT NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+    ) WITHOUT ROWID;
+    -- Full samples (top processes, per-device detail) for the raw retention period.
+    CREATE TABLE samples (
+        agent_id TEXT NOT NULL,
+        ts       INTEGER NOT NULL,
+        seq      INTEGER NOT NULL,
+        body     TEXT NOT NULL
+    );
+    CREATE INDEX samples_by_host ON samples(agent_id, ts);
+    -- AUTOINCREMENT: ids never go back even when pruning empties the table, because the
+    -- rollup job's watermark is an id.
+    CREATE TABLE points (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        ts       INTEGER NOT NULL,
+        value    REAL NOT NULL
+    );
+    CREATE INDEX points_by_series ON points(agent_id, name, ts);
+    CREATE INDEX points_by_ts ON points(ts);
+    CREATE TABLE rollups (
+        res      INTEGER NOT NULL,
+        agent_id TEXT NOT NULL,
+        name     TEXT NOT NULL,
+        bucket   INTEGER NOT NULL,
+        n        INTEGER NOT NULL,
+        sum      REAL NOT NULL,
+        min      REAL NOT NULL,
+        max      REAL NOT NULL,
+        PRIMARY KEY (res, agent_id, name, bucket)
+    ) WITHOUT ROWID;
+    CREATE TABLE jobs (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the database is at schema version {current}, newer than this collector knows ({}); \
+             upgrade pantau-collector",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "database schema migrated");
+    }
+    Ok(())
+}
