@@ -1,1 +1,3 @@
-pub fn placeholder() {}
+//! Pantau host agent: host readers for inventory and metrics.
+
+pub mod inventory;
