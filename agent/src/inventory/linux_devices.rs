@@ -149,7 +149,9 @@ pub(super) fn read_nics(root: &Path) -> Vec<Nic> {
                     mac,
                     perm_mac: None,
                     physical,
-                    wireless: dir.join("wireless").exists() || dir.join("phy80211").exists(),
+                    wireless: ["wireless", "phy80211"]
+                        .iter()
+                        .any(|f| fs::symlink_metadata(dir.join(f)).is_ok()),
                     addresses,
                     // Reads fail (EINVAL) on a link that is down; -1 means unknown.
                     speed_mbps: read_num::<i64>(&dir.join("speed"))
