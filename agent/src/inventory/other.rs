@@ -70,7 +70,12 @@ pub(super) fn collect() -> Inventory {
         nic_macs: nics
             .iter()
             .filter_map(|n| n.mac.clone())
-            .filter(|m| u8::from_str_radix(&m[..2], 16).is_ok_and(|b| b & 0x02 == 0))
+            // Locally administered MACs (bit 1 of the first octet) are random or virtual.
+            .filter(|m| {
+                m.get(..2)
+                    .and_then(|o| u8::from_str_radix(o, 16).ok())
+                    .is_some_and(|b| b & 0x02 == 0)
+            })
             .collect(),
         ..IdentitySources::default()
     };
