@@ -340,3 +340,10 @@ fn live_host_is_sane() {
         s
     );
 }
+
+#[test]
+fn collector_can_move_to_a_worker_thread() {
+    // The runtime keeps the collector inside a `Source: Send`.
+    fn assert_send<T: Send>() {}
+    assert_send::<MetricsCollector>();
+}
