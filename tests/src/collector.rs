@@ -1,0 +1,196 @@
+//! `pantau-collector serve` as a child process with its own data directory and HTTP port.
+
+use crate::broker::Mosquitto;
+use crate::http::{get_json, get_text, status, try_get_json};
+use crate::process::{bin, free_port, wait_until, Proc};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+use tempfile::TempDir;
+
+/// How long a (debug-built) collector may take to answer its health check.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct Collector {
+    // Declared first so it is dropped (killed, log printed) before the directory goes.
+    proc: Proc,
+    http_port: u16,
+    config: PathBuf,
+    data_dir: PathBuf,
+    dir: TempDir,
+}
+
+impl Collector {
+    /// Write a config for `broker`, start `serve`, and wait until `/api/v1/health` says 200.
+    pub fn start(broker: &Mosquitto) -> Collector {
+        let dir = tempfile::Builder::new()
+            .prefix("pantau-collector-")
+            .tempdir()
+            .expect("tempdir");
+        let http_port = free_port();
+        let data_dir = dir.path().join("data");
+        std::fs::create_dir_all(&data_dir).expect("create data_dir");
+        let config = dir.path().join("collector.toml");
+        let text = format!(
+            "data_dir = {data:?}\n\n[mqtt]\nurl = {url:?}\nclient_id = {client:?}\n\n\
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\n",
+            data = data_dir.display().to_string(),
+            url = broker.url(),
+            client = format!("pantau-collector-{}", broker.port()),
+        );
+        std::fs::write(&config, text).expect("write collector.toml");
+        let mut c = Collector {
+            proc: Proc::new("pantau-collector", dir.path().join("collector.log")),
+            http_port,
+            config,
+            data_dir,
+            dir,
+        };
+        c.launch();
+        c
+    }
+
+    pub fn config_path(&self) -> &Path {
+        &self.config
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// A scratch directory that lives as long as the collector (for enrollment output).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        self.proc.is_running()
+    }
+
+    /// Panic with the collector's log if it has exited.
+    pub fn assert_running(&mut self) {
+        self.proc.assert_running();
+    }
+
+    /// SIGKILL: no chance to flush, commit or say goodbye.
+    pub fn kill_9(&mut self) {
+        self.proc.kill();
+    }
+
+    /// SIGTERM and wait.
+    pub fn stop(&mut self) {
+        self.proc.terminate(Duration::from_secs(15));
+    }
+
+    /// Start again with the same config, data and port (stops it first if running).
+    pub fn restart(&mut self) {
+        if self.proc.is_running() {
+            self.stop();
+        }
+        self.launch();
+    }
+
+    /// Whether `/api/v1/health` answers 200.
+    pub fn healthy(&self) -> bool {
+        status(&self.url("/api/v1/health")) == Some(200)
+    }
+
+    /// `GET /api/v1/hosts`.
+    pub fn hosts(&self) -> Vec<Value> {
+        match get_json(&self.url("/api/v1/hosts")) {
+            Value::Array(a) => a,
+            other => panic!("/api/v1/hosts is not an array: {other}"),
+        }
+    }
+
+    /// The entry of `/api/v1/hosts` for `agent_id`, if listed.
+    pub fn host_summary(&self, agent_id: &str) -> Option<Value> {
+        self.hosts()
+            .into_iter()
+            .find(|h| h["agent_id"].as_str() == Some(agent_id))
+    }
+
+    /// `GET /api/v1/hosts/{id}`, or `None` if it does not answer 200.
+    pub fn host(&self, agent_id: &str) -> Option<Value> {
+        try_get_json(&self.url(&format!("/api/v1/hosts/{agent_id}"))).ok()
+    }
+
+    /// The `ingest` figures of one host, if the host is known.
+    pub fn ingest(&self, agent_id: &str) -> Option<Ingest> {
+        self.host(agent_id).map(|h| Ingest::from_json(&h["ingest"]))
+    }
+
+    /// `GET /metrics` (Prometheus text).
+    pub fn prometheus(&self) -> String {
+        get_text(&self.url("/metrics"))
+    }
+
+    fn launch(&mut self) {
+        let mut cmd = Command::new(bin("pantau-collector"));
+        cmd.arg("serve").arg("--config").arg(&self.config);
+        cmd.env(
+            "PANTAU_LOG",
+            std::env::var("PANTAU_TEST_LOG").unwrap_or_else(|_| "info".into()),
+        );
+        cmd.env("RUST_BACKTRACE", "1");
+        self.proc.spawn(cmd);
+        let url = self.url("/api/v1/health");
+        let proc = &mut self.proc;
+        let up = wait_until(START_TIMEOUT, || {
+            proc.assert_running();
+            status(&url) == Some(200)
+        });
+        assert!(
+            up,
+            "collector: {url} did not answer 200 within {START_TIMEOUT:?}"
+        );
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        // Proc's own Drop kills and prints the log; nothing else to do before the dir goes.
+        self.proc.kill();
+    }
+}
+
+/// `ingest` of `GET /api/v1/hosts/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ingest {
+    pub messages: u64,
+    pub first_seq: Option<u64>,
+    pub last_seq: Option<u64>,
+    pub missing: u64,
+    pub spool_dropped_total: u64,
+}
+
+impl Ingest {
+    pub fn from_json(v: &Value) -> Ingest {
+        assert!(v.is_object(), "ingest is not an object: {v}");
+        Ingest {
+            messages: v["messages"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("ingest.messages: {v}")),
+            first_seq: v["first_seq"].as_u64(),
+            last_seq: v["last_seq"].as_u64(),
+            missing: v["missing"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("ingest.missing: {v}")),
+            spool_dropped_total: v["spool_dropped_total"].as_u64().unwrap_or(0),
+        }
+    }
+
+    /// Every seq from first to last stored exactly once, and the collector agrees.
+    pub fn complete(&self) -> bool {
+        match (self.first_seq, self.last_seq) {
+            (Some(f), Some(l)) => self.missing == 0 && self.messages == l - f + 1,
+            _ => false,
+        }
+    }
+}

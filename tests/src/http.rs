@@ -1,0 +1,175 @@
+//! HTTP helpers over the collector's API, and a reader for Prometheus text.
+
+use serde_json::Value;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            .build()
+            .into()
+    })
+}
+
+/// GET `url`: the status code and the body as text, or a transport error.
+pub fn get(url: &str) -> Result<(u16, String), String> {
+    let mut resp = agent()
+        .get(url)
+        .call()
+        .map_err(|e| format!("GET {url}: {e}"))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_string()
+        .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+    Ok((status, body))
+}
+
+/// GET `url` and parse JSON; `Err` for transport errors, non-200 statuses and bad JSON.
+pub fn try_get_json(url: &str) -> Result<Value, String> {
+    let (status, body) = get(url)?;
+    if status != 200 {
+        return Err(format!("GET {url}: status {status}: {body}"));
+    }
+    serde_json::from_str(&body).map_err(|e| format!("GET {url}: not JSON ({e}): {body}"))
+}
+
+/// GET `url` and parse JSON; panics with the reason otherwise.
+pub fn get_json(url: &str) -> Value {
+    try_get_json(url).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// GET `url` as text; panics unless the status is 200.
+pub fn get_text(url: &str) -> String {
+    match get(url) {
+        Ok((200, body)) => body,
+        Ok((status, body)) => panic!("GET {url}: status {status}: {body}"),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The status code of GET `url`, or `None` if nothing answered.
+pub fn status(url: &str) -> Option<u16> {
+    get(url).ok().map(|(s, _)| s)
+}
+
+/// Sum of the samples of metric `name` in Prometheus text whose labels include all of
+/// `labels`. A metric that is absent counts as 0 (a counter that never moved may not be
+/// exported yet).
+pub fn prom_value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let mut sum = 0.0;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((series, value)) = split_sample(line) else {
+            continue;
+        };
+        let (metric, label_text) = match series.find('{') {
+            Some(i) => (&series[..i], &series[i + 1..series.len() - 1]),
+            None => (series, ""),
+        };
+        if metric != name {
+            continue;
+        }
+        let have = parse_labels(label_text);
+        let all = labels
+            .iter()
+            .all(|(k, v)| have.iter().any(|(hk, hv)| hk == k && hv == v));
+        if all {
+            sum += value;
+        }
+    }
+    sum
+}
+
+/// Whether the text has a sample (not just a comment) of `name`.
+pub fn prom_has(text: &str, name: &str) -> bool {
+    text.lines().any(|l| {
+        !l.starts_with('#')
+            && l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+    })
+}
+
+/// `name{labels} value [timestamp]` → (`name{labels}`, value).
+fn split_sample(line: &str) -> Option<(&str, f64)> {
+    let end = match line.find('{') {
+        Some(i) => i + line[i..].find('}')? + 1,
+        None => line.find(' ')?,
+    };
+    let series = &line[..end];
+    let value = line[end..].split_whitespace().next()?.parse().ok()?;
+    Some((series, value))
+}
+
+fn parse_labels(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq].trim().trim_start_matches(',').trim().to_owned();
+        let after = &rest[eq + 1..];
+        let Some(after) = after.strip_prefix('"') else {
+            break;
+        };
+        let mut value = String::new();
+        let mut chars = after.char_indices();
+        let mut consumed = after.len();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some((_, n)) = chars.next() {
+                        value.push(if n == 'n' { '\n' } else { n });
+                    }
+                }
+                '"' => {
+                    consumed = i + 1;
+                    break;
+                }
+                c => value.push(c),
+            }
+        }
+        out.push((key, value));
+        rest = &after[consumed..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_prometheus_text() {
+        let text = "# HELP x y\n# TYPE pantau_ingest_rejected_total counter\n\
+            pantau_ingest_rejected_total{reason=\"bad_topic\"} 2\n\
+            pantau_ingest_rejected_total{kind=\"metrics\",reason=\"oversized\"} 1\n\
+            pantau_ingest_rejected_total{kind=\"status\",reason=\"oversized\"} 3 1700000000\n\
+            pantau_ingest_duplicates_total 4\n\
+            pantau_ingest_duplicates_total_created 1.7e9\n";
+        let r = "pantau_ingest_rejected_total";
+        assert_eq!(prom_value(text, r, &[("reason", "bad_topic")]), 2.0);
+        assert_eq!(prom_value(text, r, &[("reason", "oversized")]), 4.0);
+        assert_eq!(prom_value(text, r, &[("reason", "schema")]), 0.0);
+        assert_eq!(prom_value(text, r, &[]), 6.0);
+        assert_eq!(prom_value(text, "pantau_ingest_duplicates_total", &[]), 4.0);
+        assert!(prom_has(text, "pantau_ingest_duplicates_total"));
+        assert!(!prom_has(text, "pantau_ingest_messages_total"));
+    }
+
+    #[test]
+    fn labels_with_escapes() {
+        let l = parse_labels(r#"a="x\"y",b="z""#);
+        assert_eq!(
+            l,
+            vec![("a".into(), "x\"y".into()), ("b".into(), "z".into())]
+        );
+    }
+}

@@ -1,0 +1,54 @@
+//! A plain MQTT client for tests that publish by hand (forged, broken or replayed messages).
+
+use crate::broker::Mosquitto;
+use rumqttc::{Client, Connection, Event, Incoming, MqttOptions, QoS};
+use std::time::{Duration, Instant};
+
+pub struct Publisher {
+    client: Client,
+    conn: Connection,
+}
+
+impl Publisher {
+    /// Connect to `broker` as `client_id` and wait for the CONNACK.
+    pub fn connect(broker: &Mosquitto, client_id: &str) -> Publisher {
+        let mut opts = MqttOptions::new(client_id, "127.0.0.1", broker.port());
+        opts.set_keep_alive(Duration::from_secs(30));
+        // Room for the deliberately oversized payloads.
+        opts.set_max_packet_size(4 * 1024 * 1024, 4 * 1024 * 1024);
+        let (client, conn) = Client::new(opts, 16);
+        let mut p = Publisher { client, conn };
+        p.wait_for("CONNACK", |e| matches!(e, Incoming::ConnAck(_)));
+        p
+    }
+
+    /// Publish at QoS 1 and wait for the broker's PUBACK.
+    pub fn publish(&mut self, topic: &str, payload: impl Into<Vec<u8>>) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, false, payload.into())
+            .unwrap_or_else(|e| panic!("publish to {topic}: {e}"));
+        self.wait_for(&format!("PUBACK for {topic}"), |e| {
+            matches!(e, Incoming::PubAck(_))
+        });
+    }
+
+    fn wait_for(&mut self, what: &str, want: impl Fn(&Incoming) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "MQTT: no {what} within 15 s");
+            match self.conn.recv_timeout(left) {
+                Ok(Ok(Event::Incoming(i))) if want(&i) => return,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => panic!("MQTT connection error while waiting for {what}: {e}"),
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        let _ = self.client.try_disconnect();
+    }
+}
