@@ -166,7 +166,7 @@ async fn identity_for(
         // Identity files without a database record (the database was deleted): start over.
         std::fs::remove_dir_all(dir)?;
     }
-    let done = crate::enroll::add(store, id, opd, broker, dir).await?;
+    let done = crate::enroll::add(store, id, opd, broker, dir, Path::new("state")).await?;
     AgentConfig::load(&done.config_path)
 }
 

@@ -19,6 +19,7 @@ pub async fn add(
     opd: &str,
     broker_url: &str,
     out: &Path,
+    state_dir: &Path,
 ) -> anyhow::Result<Enrolled> {
     if !pantau_proto::topic::valid_agent_id(agent_id) {
         anyhow::bail!("agent id {agent_id:?}: use 1-64 letters, digits, '-', '_' or '.'");
@@ -48,7 +49,7 @@ pub async fn add(
     let config = AgentConfig::new(
         agent_id,
         PathBuf::from("agent.key"),
-        PathBuf::from("state"),
+        state_dir.to_owned(),
         broker_url,
     );
     let config_path = out.join("agent.toml");

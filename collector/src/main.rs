@@ -88,6 +88,10 @@ enum EnrollCommand {
         /// Folder for agent.toml and agent.key (created).
         #[arg(long)]
         out: PathBuf,
+        /// The agent's state folder (spool, seq) on its machine; relative to agent.toml.
+        /// Use /var/lib/pantau-agent for the systemd unit in install/.
+        #[arg(long, default_value = "state")]
+        state_dir: PathBuf,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -121,6 +125,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             opd,
             broker,
             out,
+            state_dir,
             store,
         }) => {
             let broker = match (broker, store.config()?) {
@@ -131,7 +136,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             pantau_agent::link::BrokerAddr::parse(&broker)
                 .map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
             let db = Arc::new(store.open()?);
-            let done = enroll::add(&*db, &agent, &opd, &broker, &out).await?;
+            let done = enroll::add(&*db, &agent, &opd, &broker, &out, &state_dir).await?;
             println!("enrolled {agent} in OPD {opd}");
             println!("agent config: {}", done.config_path.display());
             println!("copy that folder to the machine (e.g. /etc/pantau/) and run: pantau-agent run --config agent.toml");
