@@ -75,3 +75,60 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     f.write_all(text.as_bytes())?;
     Ok(())
 }
+
+#[derive(serde::Deserialize)]
+struct ImportRow {
+    agent_id: String,
+    opd: String,
+    public_key: String,
+}
+
+/// Record every identity in `file`, all or none: a bad entry names its index and field.
+pub async fn import(store: &dyn Store, file: &Path) -> anyhow::Result<(usize, usize)> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let rows: Vec<ImportRow> = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}:{}:{}: {e}", file.display(), e.line(), e.column()))?;
+    let rows_len = rows.len();
+    let mut agents = Vec::with_capacity(rows.len());
+    for (i, r) in rows.into_iter().enumerate() {
+        let key = pantau_proto::PublicKey::from_base64(&r.public_key).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: entry {i} ({}): public_key: {e}",
+                file.display(),
+                r.agent_id
+            )
+        })?;
+        if !pantau_proto::topic::valid_agent_id(&r.agent_id) {
+            anyhow::bail!(
+                "{}: entry {i}: agent_id {:?} is not a valid id",
+                file.display(),
+                r.agent_id
+            );
+        }
+        agents.push(EnrolledAgent {
+            agent_id: r.agent_id,
+            opd: r.opd,
+            public_key: key,
+            enrolled_at: chrono::Utc::now(),
+        });
+    }
+    // Check everything before writing anything, so a bad file changes nothing.
+    let mut todo = Vec::new();
+    for a in agents {
+        match store.agent(&a.agent_id).await? {
+            Some(known) if known.public_key == a.public_key => {}
+            Some(_) => anyhow::bail!(
+                "{}: agent {} is already enrolled with a different key; nothing was imported",
+                file.display(),
+                a.agent_id
+            ),
+            None => todo.push(a),
+        }
+    }
+    let skipped = rows_len - todo.len();
+    for a in &todo {
+        store.enroll(a).await?;
+    }
+    Ok((todo.len(), skipped))
+}

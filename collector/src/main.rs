@@ -74,6 +74,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum EnrollCommand {
+    /// Record identities listed in a JSON file (`[{agent_id, opd, public_key}]`, as written by
+    /// `pantau-sim`). Agents already enrolled with the same key are skipped.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Create an agent identity (key + agent.toml) for a manual install and record it.
     Add {
         /// Agent id, e.g. `dinkes-pc017`.
@@ -120,6 +127,12 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config } => serve::serve(CollectorConfig::load(&config)?).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Enroll(EnrollCommand::Import { file, store }) => {
+            let db = store.open()?;
+            let (added, skipped) = enroll::import(&db, &file).await?;
+            println!("{added} agents enrolled, {skipped} already known");
+            Ok(())
+        }
         Command::Enroll(EnrollCommand::Add {
             agent,
             opd,
