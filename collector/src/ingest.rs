@@ -61,7 +61,8 @@ impl Ingest {
                         was_connected = true;
                         // Subscribing again is harmless when the session survived, and
                         // necessary when the broker lost it.
-                        client.subscribe(topic::ALL_AGENTS, QoS::AtLeastOnce).await?;
+                        // try_: this task drives the event loop and must never wait on its queue.
+                        client.try_subscribe(topic::ALL_AGENTS, QoS::AtLeastOnce)?;
                     }
                     Ok(Event::Incoming(Incoming::Publish(p))) => {
                         if tx.send(p).await.is_err() {
