@@ -31,7 +31,7 @@ pub async fn run(
     let spool = Arc::new(Mutex::new(spool));
     let wake = Arc::new(Notify::new());
 
-    let first = source.inventory();
+    let first = with_host_id(source.inventory(), &cfg.state_dir);
     let link_cfg = LinkConfig {
         identity: identity.clone(),
         broker: cfg.broker.clone(),
@@ -68,7 +68,7 @@ pub async fn run(
                 }
             }
             _ = inv_tick.tick() => {
-                let now = source.inventory();
+                let now = with_host_id(source.inventory(), &cfg.state_dir);
                 if inv.due(full_every) || inv.changed(&now) {
                     inv.offer(now, &identity, &spool, &wake)?;
                 }
@@ -83,6 +83,31 @@ pub async fn run(
     }
     let _ = link.await;
     Ok(())
+}
+
+/// When the machine offers nothing stable to derive an identity from (no DMI, no physical
+/// NIC, no machine-id), the agent makes one up once and keeps it in its state folder.
+fn with_host_id(mut inv: Inventory, state_dir: &std::path::Path) -> Inventory {
+    if inv.host_id.is_empty() {
+        let path = state_dir.join("host_id");
+        let id = std::fs::read_to_string(&path)
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| {
+                let id = format!(
+                    "r-{}",
+                    &pantau_proto::AgentKey::generate().public().to_base64()[..16]
+                )
+                .replace(['+', '/'], "x");
+                if let Err(e) = crate::spool::write_atomic(&path, id.as_bytes()) {
+                    tracing::warn!("cannot keep host id in {}: {e}", path.display());
+                }
+                id
+            });
+        inv.host_id = id;
+    }
+    inv
 }
 
 fn push_metrics(

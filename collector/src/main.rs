@@ -1,2 +1,176 @@
+//! `pantau-collector`: ingest, storage, API and the embedded demo.
+
+mod broker;
+mod config;
+mod demo;
+mod enroll;
+mod ingest;
+mod maintain;
+mod serve;
 mod store;
-fn main() {}
+mod telemetry;
+mod web;
+
+use clap::{Args, Parser, Subcommand};
+use config::CollectorConfig;
+use std::path::PathBuf;
+use std::sync::Arc;
+use store::sqlite::SqliteStore;
+
+#[derive(Parser)]
+#[command(
+    name = "pantau-collector",
+    version,
+    about = "Pantau collector: receives agent reports, stores them, serves the API"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How a subcommand finds its database: the collector's config file, or a data folder.
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// Collector config file (its `data_dir` holds the database).
+    #[arg(long, short, conflicts_with = "data")]
+    config: Option<PathBuf>,
+    /// Data folder holding `pantau.db` (as used by `demo`).
+    #[arg(long)]
+    data: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    fn config(&self) -> anyhow::Result<Option<CollectorConfig>> {
+        self.config
+            .as_deref()
+            .map(CollectorConfig::load)
+            .transpose()
+    }
+
+    fn open(&self) -> anyhow::Result<SqliteStore> {
+        let db = match (self.config()?, &self.data) {
+            (Some(cfg), _) => cfg.database(),
+            (None, Some(dir)) => dir.join("pantau.db"),
+            (None, None) => anyhow::bail!("say which database: --config FILE or --data DIR"),
+        };
+        SqliteStore::open(&db)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the collector against an external broker (production).
+    Serve {
+        #[arg(long, short, default_value = "/etc/pantau/collector.toml")]
+        config: PathBuf,
+    },
+    /// Everything on this machine: embedded broker, SQLite, an agent for this host, simulated
+    /// agents, and the web server.
+    Demo(demo::DemoArgs),
+    /// Agent identities.
+    #[command(subcommand)]
+    Enroll(EnrollCommand),
+}
+
+#[derive(Subcommand)]
+enum EnrollCommand {
+    /// Record identities listed in a JSON file (`[{agent_id, opd, public_key}]`, as written by
+    /// `pantau-sim`). Agents already enrolled with the same key are skipped.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Create an agent identity (key + agent.toml) for a manual install and record it.
+    Add {
+        /// Agent id, e.g. `dinkes-pc017`.
+        #[arg(long)]
+        agent: String,
+        /// OPD the agent belongs to (kode lokasi, e.g. 82.71.03.02.01).
+        #[arg(long)]
+        opd: String,
+        /// Broker URL the agent will use; defaults to the collector config's `mqtt.url`.
+        #[arg(long)]
+        broker: Option<String>,
+        /// Folder for agent.toml and agent.key (created).
+        #[arg(long)]
+        out: PathBuf,
+        /// The agent's state folder (spool, seq) on its machine; relative to agent.toml.
+        /// Use /var/lib/pantau-agent for the systemd unit in install/.
+        #[arg(long, default_value = "state")]
+        state_dir: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PANTAU_LOG")
+                .unwrap_or_else(|_| "info,rumqttc=warn,rumqttd=off".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = rt.block_on(real_main(cli)) {
+        eprintln!("pantau-collector: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn real_main(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { config } => serve::serve(CollectorConfig::load(&config)?).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Enroll(EnrollCommand::Import { file, store }) => {
+            let db = store.open()?;
+            let (added, skipped) = enroll::import(&db, &file).await?;
+            println!("{added} agents enrolled, {skipped} already known");
+            Ok(())
+        }
+        Command::Enroll(EnrollCommand::Add {
+            agent,
+            opd,
+            broker,
+            out,
+            state_dir,
+            store,
+        }) => {
+            let broker = match (broker, store.config()?) {
+                (Some(b), _) => b,
+                (None, Some(cfg)) => cfg.mqtt.url,
+                (None, None) => anyhow::bail!("--broker URL is needed when no --config is given"),
+            };
+            pantau_agent::link::BrokerAddr::parse(&broker)
+                .map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
+            let db = Arc::new(store.open()?);
+            let done = enroll::add(&*db, &agent, &opd, &broker, &out, &state_dir).await?;
+            println!("enrolled {agent} in OPD {opd}");
+            println!("agent config: {}", done.config_path.display());
+            println!("copy that folder to the machine (e.g. /etc/pantau/) and run: pantau-agent run --config agent.toml");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves when the process is asked to stop (SIGTERM or Ctrl-C).
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub struct Inventory {
     pub collected_at: Option<DateTime<Utc>>,
     /// Stable host identity: survives reboots, hostname changes and reinstalls of the agent
-    /// on the same hardware (see docs/agent.md for how it is derived).
+    /// on the same hardware (see docs/agent-collectors.md for how it is derived).
     pub host_id: String,
     pub hostname: String,
     pub domain: Option<String>,

@@ -13,12 +13,11 @@ mod write;
 
 use super::*;
 use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 #[derive(Clone)]
 pub struct SqliteStore {
-    path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
 }
@@ -48,14 +47,9 @@ impl SqliteStore {
         schema::migrate(&mut writer)?;
         let reader = open_conn(path)?;
         Ok(SqliteStore {
-            path: path.to_owned(),
             writer: Arc::new(Mutex::new(writer)),
             reader: Arc::new(Mutex::new(reader)),
         })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     async fn write<R: Send + 'static>(

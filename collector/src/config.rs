@@ -1,0 +1,108 @@
+//! `collector.toml`. The struct is the documentation; `docs/collector.md` has examples.
+
+use crate::store::Retention;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectorConfig {
+    /// Where the database and generated files live. SQLite is `data_dir/pantau.db`.
+    pub data_dir: PathBuf,
+    pub mqtt: MqttConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub retention: Retention,
+    /// Seconds between rollup and retention runs.
+    #[serde(default = "default_maintain")]
+    pub maintain_interval_s: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `mqtt://host:port` or `mqtts://host:port`.
+    pub url: String,
+    /// Client id of the collector's persistent session. Keep it stable: the broker holds
+    /// messages for this id while the collector is down.
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// CA (PEM) for `mqtts://`.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default)]
+    pub client_cert_file: Option<PathBuf>,
+    #[serde(default)]
+    pub client_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address of the API, dashboard and `/metrics`.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: default_listen(),
+        }
+    }
+}
+
+fn default_maintain() -> u64 {
+    60
+}
+fn default_client_id() -> String {
+    "pantau-collector".into()
+}
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+impl CollectorConfig {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let mut cfg: CollectorConfig = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| pantau_agent::config::line_col(&text, s.start))
+                .map(|(l, c)| format!(":{l}:{c}"))
+                .unwrap_or_default();
+            anyhow::anyhow!("{}{at}: {}", path.display(), e.message())
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        if cfg.data_dir.is_relative() {
+            cfg.data_dir = base.join(&cfg.data_dir);
+        }
+        pantau_agent::link::BrokerAddr::parse(&cfg.mqtt.url)
+            .map_err(|e| anyhow::anyhow!("{}: mqtt.url: {e}", path.display()))?;
+        Ok(cfg)
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir.join("pantau.db")
+    }
+
+    /// The agent-side view of the same broker settings, to reuse its TLS setup.
+    pub fn broker(&self) -> pantau_agent::config::BrokerConfig {
+        pantau_agent::config::BrokerConfig {
+            url: self.mqtt.url.clone(),
+            ca_file: self.mqtt.ca_file.clone(),
+            client_cert_file: self.mqtt.client_cert_file.clone(),
+            client_key_file: self.mqtt.client_key_file.clone(),
+            username: self.mqtt.username.clone(),
+            password: self.mqtt.password.clone(),
+            keep_alive_s: 30,
+            max_in_flight: 100,
+        }
+    }
+}
