@@ -133,8 +133,10 @@ impl Agent {
     }
 
     /// SIGTERM and wait: the agent says `offline` and keeps unsent data in its spool.
+    /// Panics if the agent does not exit within 20 s (it is then killed).
     pub fn stop(&mut self) {
-        self.proc.terminate(Duration::from_secs(20));
+        let clean = self.proc.terminate(Duration::from_secs(20));
+        assert!(clean, "pantau-agent {} ignored SIGTERM for 20 s", self.id);
     }
 
     /// SIGKILL.

@@ -83,9 +83,10 @@ impl Collector {
         self.proc.kill();
     }
 
-    /// SIGTERM and wait.
+    /// SIGTERM and wait. Panics if the collector does not exit within 20 s (it is then killed).
     pub fn stop(&mut self) {
-        self.proc.terminate(Duration::from_secs(15));
+        let clean = self.proc.terminate(Duration::from_secs(20));
+        assert!(clean, "pantau-collector ignored SIGTERM for 20 s");
     }
 
     /// Start again with the same config, data and port (stops it first if running).
@@ -124,6 +125,28 @@ impl Collector {
     /// The `ingest` figures of one host, if the host is known.
     pub fn ingest(&self, agent_id: &str) -> Option<Ingest> {
         self.host(agent_id).map(|h| Ingest::from_json(&h["ingest"]))
+    }
+
+    /// Poll the host's `ingest` figures until `want` holds, within [`crate::PATIENCE`]; panics
+    /// with the last figures (and the logs) otherwise.
+    pub fn wait_ingest(
+        &mut self,
+        agent_id: &str,
+        what: &str,
+        want: impl Fn(&Ingest) -> bool,
+    ) -> Ingest {
+        let mut last = None;
+        let ok = wait_until(crate::PATIENCE, || {
+            self.proc.assert_running();
+            last = self.ingest(agent_id);
+            last.as_ref().is_some_and(&want)
+        });
+        assert!(
+            ok,
+            "{agent_id}: never {what} within {:?}; last ingest figures: {last:?}",
+            crate::PATIENCE
+        );
+        last.expect("figures when the wait succeeded")
     }
 
     /// `GET /metrics` (Prometheus text).

@@ -91,6 +91,8 @@ impl Proc {
         let out = open_log(&self.log);
         let _ = writeln!(&out, "===== {} starting: {cmd:?}", self.name);
         let err = out.try_clone().expect("clone log handle");
+        // Plain logs: no colour escapes in the files printed on failure.
+        cmd.env("NO_COLOR", "1");
         cmd.stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
@@ -124,11 +126,13 @@ impl Proc {
         }
     }
 
-    /// SIGTERM, then wait up to `grace` for the exit, then SIGKILL.
-    pub fn terminate(&mut self, grace: Duration) {
+    /// SIGTERM, then wait up to `grace` for the exit, then SIGKILL. Returns whether the
+    /// process exited by itself within `grace` (true if it was not running).
+    pub fn terminate(&mut self, grace: Duration) -> bool {
         let Some(mut child) = self.child.take() else {
-            return;
+            return true;
         };
+        let mut clean = true;
         signal(&child, libc::SIGTERM);
         let deadline = Instant::now() + grace;
         loop {
@@ -144,11 +148,17 @@ impl Proc {
                     );
                     let _ = child.kill();
                     let _ = child.wait();
+                    clean = false;
                     break;
                 }
             }
         }
-        self.note("stopped (SIGTERM)");
+        self.note(if clean {
+            "stopped (SIGTERM)"
+        } else {
+            "killed (SIGKILL) after SIGTERM did not stop it"
+        });
+        clean
     }
 
     /// SIGKILL and reap.
