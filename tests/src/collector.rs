@@ -117,6 +117,21 @@ impl Collector {
             .find(|h| h["agent_id"].as_str() == Some(agent_id))
     }
 
+    /// `online` of the host in `/api/v1/hosts`, if listed.
+    pub fn online(&self, agent_id: &str) -> Option<bool> {
+        self.host_summary(agent_id)
+            .and_then(|h| h["online"].as_bool())
+    }
+
+    /// Wait until the host's `online` is `want`; panics with the summary otherwise.
+    pub fn wait_online(&self, agent_id: &str, want: bool, when: &str) {
+        assert!(
+            wait_until(crate::PATIENCE, || self.online(agent_id) == Some(want)),
+            "{agent_id}: online never became {want} {when}; summary: {:?}",
+            self.host_summary(agent_id)
+        );
+    }
+
     /// `GET /api/v1/hosts/{id}`, or `None` if it does not answer 200.
     pub fn host(&self, agent_id: &str) -> Option<Value> {
         try_get_json(&self.url(&format!("/api/v1/hosts/{agent_id}"))).ok()

@@ -47,6 +47,34 @@ impl Publisher {
     }
 }
 
+/// The retained message on `topic`, if the broker has one within `timeout`.
+pub fn retained(
+    broker: &Mosquitto,
+    client_id: &str,
+    topic: &str,
+    timeout: Duration,
+) -> Option<Vec<u8>> {
+    let mut p = Publisher::connect(broker, client_id);
+    p.client
+        .subscribe(topic, QoS::AtLeastOnce)
+        .unwrap_or_else(|e| panic!("subscribe to {topic}: {e}"));
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        match p.conn.recv_timeout(left) {
+            Ok(Ok(Event::Incoming(Incoming::Publish(m)))) if m.topic == topic => {
+                return Some(m.payload.to_vec())
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("MQTT connection error while reading {topic}: {e}"),
+            Err(_) => return None,
+        }
+    }
+}
+
 impl Drop for Publisher {
     fn drop(&mut self) {
         let _ = self.client.try_disconnect();

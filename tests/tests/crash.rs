@@ -48,5 +48,45 @@ fn collector_sigkill_loses_nothing() {
         i.complete() && i.messages >= after.messages + 3
     });
     assert_eq!(again.missing, 0, "{again:?}");
+    collector.wait_online(&id, true, "at the end");
     agent.stop();
+}
+
+#[test]
+fn status_changes_while_the_collector_is_dead_are_seen() {
+    let broker = Mosquitto::start();
+    let mut collector = Collector::start(&broker);
+    let mut agent = Agent::spawn(
+        &collector,
+        &broker,
+        "e2e-crash-status",
+        &AgentOptions::default(),
+    );
+    let id = agent.id().to_owned();
+    collector.wait_online(&id, true, "after the agent started");
+
+    collector.kill_9();
+    agent.stop();
+    collector.restart();
+    collector.wait_online(
+        &id,
+        false,
+        "after the agent stopped while the collector was dead",
+    );
+
+    collector.kill_9();
+    agent.start();
+    // The agent's `online` is on the broker before the collector is back.
+    assert!(
+        pantau_tests::wait_until(Duration::from_secs(30), || agent
+            .log()
+            .contains("connected")),
+        "agent never connected"
+    );
+    collector.restart();
+    collector.wait_online(
+        &id,
+        true,
+        "after the agent started while the collector was dead",
+    );
 }

@@ -48,6 +48,7 @@ fn broker_outage_loses_nothing() {
         i.complete() && i.messages >= after.messages + 3
     });
     assert_eq!(later.missing, 0, "{later:?}");
+    collector.wait_online(&id, true, "at the end");
     agent.stop();
 }
 
@@ -86,5 +87,6 @@ fn agent_restart_during_outage_loses_nothing() {
         i.complete() && i.messages >= after.messages + 3
     });
     assert_eq!(later.missing, 0, "{later:?}");
+    collector.wait_online(&id, true, "at the end");
     agent.stop();
 }

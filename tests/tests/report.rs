@@ -30,6 +30,7 @@ fn host_inventory_and_metrics_reach_the_api() {
     );
     let summary = last.unwrap();
     assert_eq!(summary["opd"], "0101", "{summary}");
+    assert!(summary["last_seen"].is_string(), "last_seen: {summary}");
 
     // The inventory is this machine's: MemTotal of /proc/meminfo, in bytes.
     let detail = wait_for(PATIENCE, || {
@@ -101,32 +102,15 @@ fn online_follows_the_agent() {
     let mut agent = Agent::spawn(&collector, &broker, "e2e-status", &AgentOptions::default());
     let id = agent.id().to_owned();
 
-    let online = |collector: &Collector| {
-        collector
-            .host_summary(&id)
-            .and_then(|h| h["online"].as_bool())
-    };
-    assert!(
-        wait_until(PATIENCE, || online(&collector) == Some(true)),
-        "host never online; summary: {:?}",
-        collector.host_summary(&id)
-    );
-
+    collector.wait_online(&id, true, "after the agent started");
     // A clean stop says goodbye: the host goes offline without waiting for a keep-alive.
     agent.stop();
-    assert!(
-        wait_until(PATIENCE, || online(&collector) == Some(false)),
-        "host still online after the agent stopped; summary: {:?}",
-        collector.host_summary(&id)
-    );
-
-    // And back.
+    collector.wait_online(&id, false, "after the agent was stopped with SIGTERM");
     agent.start();
-    assert!(
-        wait_until(PATIENCE, || online(&collector) == Some(true)),
-        "host not online again after the agent restarted; summary: {:?}",
-        collector.host_summary(&id)
-    );
+    collector.wait_online(&id, true, "after the agent was started again");
+    // A dead agent says nothing; the broker's last will reports it offline.
+    agent.kill();
+    collector.wait_online(&id, false, "after the agent was SIGKILLed (last will)");
 }
 
 /// Points of the series called `name` in a metrics answer.
