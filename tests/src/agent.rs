@@ -139,6 +139,16 @@ impl Agent {
         assert!(clean, "pantau-agent {} ignored SIGTERM for 20 s", self.id);
     }
 
+    /// SIGSTOP: the process freezes with its connection open, like a hung machine.
+    pub fn freeze(&self) {
+        self.proc.signal(libc::SIGSTOP);
+    }
+
+    /// SIGCONT after [`Agent::freeze`].
+    pub fn thaw(&self) {
+        self.proc.signal(libc::SIGCONT);
+    }
+
     /// SIGKILL.
     pub fn kill(&mut self) {
         self.proc.kill();

@@ -161,6 +161,13 @@ impl Proc {
         clean
     }
 
+    /// Send `sig` (e.g. `libc::SIGSTOP`, `libc::SIGCONT`) if the process is running.
+    pub fn signal(&self, sig: libc::c_int) {
+        if let Some(c) = self.child.as_ref() {
+            signal(c, sig);
+        }
+    }
+
     /// SIGKILL and reap.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

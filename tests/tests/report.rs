@@ -113,6 +113,30 @@ fn online_follows_the_agent() {
     collector.wait_online(&id, false, "after the agent was SIGKILLed (last will)");
 }
 
+#[test]
+fn a_frozen_agent_goes_offline_and_comes_back() {
+    let broker = Mosquitto::start();
+    let mut collector = Collector::start(&broker);
+    let mut agent = Agent::spawn(&collector, &broker, "e2e-frozen", &AgentOptions::default());
+    let id = agent.id().to_owned();
+    collector.wait_online(&id, true, "after the agent started");
+    let before = collector.wait_ingest(&id, "had 2 complete messages", |i| {
+        i.complete() && i.messages >= 2
+    });
+
+    // Connection open, no traffic: after 1.5 × keep_alive_s (5 s) the broker gives up and
+    // publishes the last will.
+    agent.freeze();
+    collector.wait_online(&id, false, "while the agent was frozen (keep-alive expiry)");
+    agent.thaw();
+    collector.wait_online(&id, true, "after the agent was thawed");
+    agent.assert_running();
+    let ingest = collector.wait_ingest(&id, "received data after the thaw, without a gap", |i| {
+        i.complete() && i.last_seq > before.last_seq.map(|s| s + 2)
+    });
+    assert_eq!(ingest.missing, 0, "{ingest:?}");
+}
+
 /// Points of the series called `name` in a metrics answer.
 fn series<'a>(answer: &'a Value, name: &str) -> Option<&'a Vec<Value>> {
     answer["series"]
