@@ -19,6 +19,11 @@ pub struct Mosquitto {
 impl Mosquitto {
     /// Start a broker on a free port of 127.0.0.1 and wait until it accepts connections.
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with("")
+    }
+
+    /// Like [`Mosquitto::start`], with more configuration lines (e.g. a TLS listener).
+    pub fn start_with(extra_config: &str) -> Mosquitto {
         let path = std::env::var("PANTAU_TEST_MOSQUITTO").unwrap_or_else(|_| MOSQUITTO.into());
         assert!(
             std::path::Path::new(&path).is_file(),
@@ -49,6 +54,7 @@ impl Mosquitto {
         if unsafe { libc::geteuid() } == 0 {
             text.push_str("user root\n");
         }
+        text.push_str(extra_config);
         std::fs::write(&config, text).expect("write mosquitto.conf");
         let mut m = Mosquitto {
             proc: Proc::new("mosquitto", dir.path().join("mosquitto.stderr")),

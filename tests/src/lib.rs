@@ -13,6 +13,7 @@ pub mod collector;
 pub mod http;
 pub mod mqtt;
 pub mod process;
+pub mod tls;
 
 pub use agent::{Agent, AgentOptions};
 pub use broker::Mosquitto;
