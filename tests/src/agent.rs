@@ -140,6 +140,11 @@ impl Agent {
     }
 
     /// SIGSTOP: the process freezes with its connection open, like a hung machine.
+    /// Process id while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.proc.pid()
+    }
+
     pub fn freeze(&self) {
         self.proc.signal(libc::SIGSTOP);
     }
