@@ -26,6 +26,8 @@ bench_track() {
 # processes this script started, by PID: never by name.
 bench_cleanup() {
     local i pid
+    # A sleep the caller may be waiting on (see BENCH_SLEEP_PID in agent-footprint.sh).
+    [[ -n ${BENCH_SLEEP_PID:-} ]] && kill "$BENCH_SLEEP_PID" 2>/dev/null
     for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do
         pid=${BENCH_PIDS[i]}
         kill -TERM "$pid" 2>/dev/null || true
