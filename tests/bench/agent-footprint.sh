@@ -427,6 +427,7 @@ EOF
     local names=(agent collectd node_exporter)
     local -A pid=([agent]=$agent_pid [collectd]=$cd_pid [node_exporter]=$ne_pid)
 
+    put "$phase.loadavg_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
     local t0 t1
     t0=$(awk -v s="$t_start" -v w="$warmup" -v i="$interval" 'BEGIN { printf "%.3f", s + w + i / 2 }')
     sleep_until "$t0"
@@ -475,6 +476,7 @@ EOF
 
     local elapsed
     elapsed=$(calc "$t1 - $t0")
+    put "$phase.loadavg_end" "$(cut -d' ' -f1-3 /proc/loadavg)"
     put "$phase.interval_s" "$interval"
     put "$phase.warmup_s" "$warmup"
     put "$phase.window_s" "$elapsed"
@@ -541,7 +543,8 @@ summary() {
             local p=slow a c e
             echo "## 1a. Steady RSS, ${BENCH_SLOW_INTERVAL_S} s interval (three daemons side by side)"
             echo
-            echo "Window $(printf '%.0f' "$(get $p.window_s)") s after a $(get $p.warmup_s) s warm-up, $(get $p.rss_samples) samples (all tools), every ${BENCH_RSS_EVERY_S} s."
+            echo "Window $(printf '%.0f' "$(get $p.window_s)") s after a $(get $p.warmup_s) s warm-up, $(get $p.rss_samples) samples (all tools), every ${BENCH_RSS_EVERY_S} s. Load average at the window's start / end: $(get $p.loadavg_start) / $(get $p.loadavg_end)."
+
             echo
             echo "| | pantau-agent | collectd | node exporter | agent / collectd | agent / node exporter |"
             echo "|---|---|---|---|---|---|"
@@ -582,7 +585,7 @@ summary() {
             local p=fast
             echo "## 1b. CPU per collection cycle, ${BENCH_FAST_INTERVAL_S} s interval (three daemons side by side)"
             echo
-            echo "Window $(printf '%.0f' "$(get $p.window_s)") s after a $(get $p.warmup_s) s warm-up. utime+stime from /proc/PID/stat (${CLK_TCK} ticks/s) ÷ cycles; schedstat = sum of /proc/PID/task/*/schedstat (ns) as a finer cross-check."
+            echo "Window $(printf '%.0f' "$(get $p.window_s)") s after a $(get $p.warmup_s) s warm-up; load average at start / end $(get $p.loadavg_start) / $(get $p.loadavg_end). utime+stime from /proc/PID/stat (${CLK_TCK} ticks/s) ÷ cycles; schedstat = sum of /proc/PID/task/*/schedstat (ns) as a finer cross-check."
             echo
             echo "| | pantau-agent | collectd | node exporter | agent / collectd | agent / node exporter |"
             echo "|---|---|---|---|---|---|"
