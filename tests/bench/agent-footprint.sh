@@ -35,6 +35,7 @@
 #   BENCH_PHASES            which parts to run                  ("size inventory slow fast")
 #   BENCH_AGENT_BIN         use this binary instead of building one
 #   BENCH_SKIP_INSTALL=1    do not apt-get anything
+#   BENCH_SUMMARY_ONLY=1    only remake summary.md from an earlier run's BENCH_OUT
 #   CARGO_TARGET_DIR        where cargo builds                  (<repo>/target)
 #   MOSQUITTO               broker binary                       (/usr/sbin/mosquitto)
 
@@ -62,7 +63,7 @@ BENCH_OUT=${BENCH_OUT:-$(mktemp -d /tmp/pantau-bench.XXXXXX)}
 mkdir -p "$BENCH_OUT"
 BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
 RESULTS=$BENCH_OUT/results.env # key=value, one per line; summary.md is made from it
-: >"$RESULTS"
+[[ ${BENCH_SUMMARY_ONLY:-0} == 1 ]] || : >"$RESULTS"
 
 NODE_EXPORTER=/usr/bin/prometheus-node-exporter
 COLLECTD=/usr/sbin/collectd
@@ -524,6 +525,8 @@ EOF
 # Summary
 
 fmt_mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
+fmt_s() { awk -v v="$1" 'BEGIN { printf "%.2f s", v }'; }
+fmt_cpu() { awk -v v="$1" 'BEGIN { if (v == 0) print "< 0.01 s"; else printf "%.2f s", v }'; }
 fmt_ms() { awk -v v="$1" 'BEGIN { if (v < 10) printf "%.2f ms", v; else printf "%.0f ms", v }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3g", a / b; else print "n/a" }'; }
 passfail() { # value op limit
@@ -576,7 +579,12 @@ summary() {
             echo "| CPU (utime+stime) | $(get $p.agent.cpu_ms) ms | $(get $p.collectd.cpu_ms) ms | $(get $p.node_exporter.cpu_ms) ms | $(ratio "$(get $p.agent.cpu_ms)" "$(get $p.collectd.cpu_ms)") | $(ratio "$(get $p.agent.cpu_ms)" "$(get $p.node_exporter.cpu_ms)") |"
             echo "| CPU per cycle (ticks) | $(fmt_ms "$(get $p.agent.cpu_ms_per_cycle)") | $(fmt_ms "$(get $p.collectd.cpu_ms_per_cycle)") | $(fmt_ms "$(get $p.node_exporter.cpu_ms_per_cycle)") | $(ratio "$(get $p.agent.cpu_ms_per_cycle)" "$(get $p.collectd.cpu_ms_per_cycle)") | $(ratio "$(get $p.agent.cpu_ms_per_cycle)" "$(get $p.node_exporter.cpu_ms_per_cycle)") |"
             echo "| CPU per cycle (schedstat) | $(fmt_ms "$(get $p.agent.schedstat_ms_per_cycle)") | $(fmt_ms "$(get $p.collectd.schedstat_ms_per_cycle)") | $(fmt_ms "$(get $p.node_exporter.schedstat_ms_per_cycle)") | $(ratio "$(get $p.agent.schedstat_ms_per_cycle)" "$(get $p.collectd.schedstat_ms_per_cycle)") | $(ratio "$(get $p.agent.schedstat_ms_per_cycle)" "$(get $p.node_exporter.schedstat_ms_per_cycle)") |"
-            echo "| CPU seconds per hour | $(get $p.agent.cpu_s_per_hour) | $(get $p.collectd.cpu_s_per_hour) | $(get $p.node_exporter.cpu_s_per_hour) | | |"
+            local -A sph
+            for n in agent collectd node_exporter; do
+                sph[$n]=$(calc "$(get $p.$n.schedstat_ms_per_cycle) * $(get $p.$n.cycles) / $(get $p.window_s) * 3.6")
+            done
+            echo "| CPU seconds per hour (schedstat) | $(fmt_s "${sph[agent]}") | $(fmt_s "${sph[collectd]}") | $(fmt_s "${sph[node_exporter]}") | $(ratio "${sph[agent]}" "${sph[collectd]}") | $(ratio "${sph[agent]}" "${sph[node_exporter]}") |"
+            echo "| CPU seconds per hour (ticks) | $(fmt_s "$(get $p.agent.cpu_s_per_hour)") | $(fmt_s "$(get $p.collectd.cpu_s_per_hour)") | $(fmt_s "$(get $p.node_exporter.cpu_s_per_hour)") | $(ratio "$(get $p.agent.cpu_s_per_hour)" "$(get $p.collectd.cpu_s_per_hour)") | $(ratio "$(get $p.agent.cpu_s_per_hour)" "$(get $p.node_exporter.cpu_s_per_hour)") |"
             echo
             echo "Agent delivery check: $(get $p.agent.metrics_msgs_in_window) metrics messages in the window ($(get $p.agent.metrics_msgs_total) in all, $(get $p.agent.msgs_total) messages of any kind); node exporter scrape size $(get $p.node_exporter.scrape_bytes) bytes."
             echo
@@ -626,9 +634,9 @@ summary() {
             echo
             echo "| | wall time | peak RSS | CPU (user+sys) | output |"
             echo "|---|---|---|---|---|"
-            echo "| pantau-agent inventory | $(awk -v m="$aw" -v s="$(get inv.agent.wall_stddev_s)" 'BEGIN { printf "%.1f ± %.1f ms", m * 1000, s * 1000 }') | $(fmt_mib "$am") | $(get inv.agent.cpu_s_median) s | $(get inv.agent.output_bytes) B JSON |"
-            echo "| fusioninventory-inventory | $(awk -v m="$fw" -v s="$(get inv.fusion.wall_stddev_s)" 'BEGIN { printf "%.0f ± %.0f ms", m * 1000, s * 1000 }') | $(fmt_mib "$fm") | $(get inv.fusion.cpu_s_median) s | $(get inv.fusion.output_bytes) B XML |"
-            echo "| fusioninventory-inventory, comparable scope¹ | $(awk -v m="$sw" -v s="$(get inv.fusion_scoped.wall_stddev_s)" 'BEGIN { printf "%.0f ± %.0f ms", m * 1000, s * 1000 }') | $(fmt_mib "$sm") | $(get inv.fusion_scoped.cpu_s_median) s | $(get inv.fusion_scoped.output_bytes) B XML |"
+            echo "| pantau-agent inventory | $(awk -v m="$aw" -v s="$(get inv.agent.wall_stddev_s)" 'BEGIN { printf "%.1f ± %.1f ms", m * 1000, s * 1000 }') | $(fmt_mib "$am") | $(fmt_cpu "$(get inv.agent.cpu_s_median)") | $(get inv.agent.output_bytes) B JSON |"
+            echo "| fusioninventory-inventory | $(awk -v m="$fw" -v s="$(get inv.fusion.wall_stddev_s)" 'BEGIN { printf "%.0f ± %.0f ms", m * 1000, s * 1000 }') | $(fmt_mib "$fm") | $(fmt_cpu "$(get inv.fusion.cpu_s_median)") | $(get inv.fusion.output_bytes) B XML |"
+            echo "| fusioninventory-inventory, comparable scope¹ | $(awk -v m="$sw" -v s="$(get inv.fusion_scoped.wall_stddev_s)" 'BEGIN { printf "%.0f ± %.0f ms", m * 1000, s * 1000 }') | $(fmt_mib "$sm") | $(fmt_cpu "$(get inv.fusion_scoped.cpu_s_median)") | $(get inv.fusion_scoped.output_bytes) B XML |"
             echo
             echo "| ratio (agent / fusioninventory) | measured | target | result |"
             echo "|---|---|---|---|"
@@ -647,6 +655,11 @@ summary() {
 # ---------------------------------------------------------------------------------------
 
 main() {
+    if [[ ${BENCH_SUMMARY_ONLY:-0} == 1 ]]; then
+        [[ -s $RESULTS ]] || die "BENCH_SUMMARY_ONLY=1 needs an earlier run's BENCH_OUT"
+        summary
+        return
+    fi
     log "results in $BENCH_OUT"
     install_deps
     build_agent
