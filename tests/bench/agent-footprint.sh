@@ -438,7 +438,7 @@ EOF
     done
 
     local -A ticks0 ns0
-    local cd0 ne0 msgs0
+    local cd0 ne0
     t0=$(now)
     for n in "${names[@]}"; do
         ticks0[$n]=$(cpu_ticks "${pid[$n]}")
