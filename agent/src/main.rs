@@ -73,6 +73,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Run { config } => {
             let cfg = AgentConfig::load(&config)?;
             let id = Identity::load(&cfg.agent_id, &cfg.key_file)?;
+            pantau_agent::footprint::code_access_random();
             // One thread is plenty for one host and keeps the footprint small.
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -80,6 +81,13 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 .context("starting the runtime")?;
             rt.block_on(async move {
                 let (tx, rx) = tokio::sync::watch::channel(false);
+                // Once start-up (config, first inventory, first connection, first batch) is
+                // behind us, let go of the code that only start-up needed.
+                let settle = cfg.metrics_interval() * (cfg.metrics.batch as u32 + 1);
+                tokio::spawn(async move {
+                    tokio::time::sleep(settle).await;
+                    pantau_agent::footprint::trim_code();
+                });
                 tokio::spawn(async move {
                     wait_for_stop_signal().await;
                     tracing::info!("stopping");

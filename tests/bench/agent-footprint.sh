@@ -158,9 +158,9 @@ build_agent() {
     if [[ -n ${BENCH_AGENT_BIN:-} ]]; then
         AGENT=$BENCH_AGENT_BIN
     else
-        log "building pantau-agent (release) in $CARGO_TARGET_DIR"
-        (cd "$REPO" && CARGO_TARGET_DIR=$CARGO_TARGET_DIR cargo build --release -p pantau-agent --quiet)
-        AGENT=$CARGO_TARGET_DIR/release/pantau-agent
+        log "building pantau-agent (profile `agent`, built for size) in $CARGO_TARGET_DIR"
+        (cd "$REPO" && CARGO_TARGET_DIR=$CARGO_TARGET_DIR cargo build --profile agent -p pantau-agent --quiet)
+        AGENT=$CARGO_TARGET_DIR/agent/pantau-agent
     fi
     [[ -x $AGENT ]] || die "no agent binary at $AGENT"
 }
