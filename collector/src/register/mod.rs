@@ -15,6 +15,8 @@ mod table;
 mod values;
 mod xlsx_input;
 
+#[cfg(test)]
+mod tests;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
