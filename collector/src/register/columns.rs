@@ -312,6 +312,19 @@ mod tests {
     }
 
     #[test]
+    fn every_alias_is_documented() {
+        let doc = include_str!("../../../docs/register-format.md");
+        for (_, names) in ALIASES {
+            for name in *names {
+                assert!(
+                    doc.contains(&format!("`{name}`")),
+                    "{name} is missing from docs/register-format.md"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn headers_from_real_exports() {
         assert_eq!(lookup("KODE ASET 108"), Some(Field::KodeBarang));
         assert_eq!(lookup("No. Reg"), Some(Field::NomorRegister));
