@@ -6,6 +6,8 @@ mod demo;
 mod enroll;
 mod ingest;
 mod maintain;
+#[allow(dead_code)] // wired up by `register import` (issue 3)
+mod register;
 mod serve;
 mod store;
 mod telemetry;
