@@ -158,7 +158,7 @@ build_agent() {
     if [[ -n ${BENCH_AGENT_BIN:-} ]]; then
         AGENT=$BENCH_AGENT_BIN
     else
-        log "building pantau-agent (profile `agent`, built for size) in $CARGO_TARGET_DIR"
+        log "building pantau-agent (profile agent, built for size) in $CARGO_TARGET_DIR"
         (cd "$REPO" && CARGO_TARGET_DIR=$CARGO_TARGET_DIR cargo build --profile agent -p pantau-agent --quiet)
         AGENT=$CARGO_TARGET_DIR/agent/pantau-agent
     fi
