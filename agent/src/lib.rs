@@ -11,6 +11,7 @@ pub mod inventory;
 pub mod link;
 pub mod metrics;
 pub mod runtime;
+pub mod service;
 pub mod sim;
 pub mod source;
 pub mod spool;

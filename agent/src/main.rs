@@ -42,13 +42,7 @@ enum Command {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PANTAU_LOG")
-                .unwrap_or_else(|_| "info,rumqttc=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    pantau_agent::service::init_logging("info,rumqttc=warn");
     if let Err(e) = real_main(Cli::parse()) {
         eprintln!("pantau-agent: {e:#}");
         std::process::exit(1);
@@ -89,7 +83,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                     pantau_agent::footprint::trim_code();
                 });
                 tokio::spawn(async move {
-                    wait_for_stop_signal().await;
+                    pantau_agent::service::stop_signal().await;
                     tracing::info!("stopping");
                     let _ = tx.send(true);
                 });
@@ -98,21 +92,5 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 runtime::run(cfg, id, Box::new(src), rx).await
             })
         }
-    }
-}
-
-async fn wait_for_stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

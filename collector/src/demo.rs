@@ -136,7 +136,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("Tekan Ctrl-C untuk berhenti / press Ctrl-C to stop.");
 
-    crate::stop_signal().await;
+    pantau_agent::service::stop_signal().await;
     let _ = agents_stop.send(true);
     for h in handles {
         let _ = tokio::time::timeout(Duration::from_secs(3), h).await;

@@ -107,13 +107,7 @@ enum EnrollCommand {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PANTAU_LOG")
-                .unwrap_or_else(|_| "info,rumqttc=warn,rumqttd=off".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    pantau_agent::service::init_logging("info,rumqttc=warn,rumqttd=off");
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -157,22 +151,5 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             println!("copy that folder to the machine (e.g. /etc/pantau/) and run: pantau-agent run --config agent.toml");
             Ok(())
         }
-    }
-}
-
-/// Resolves when the process is asked to stop (SIGTERM or Ctrl-C).
-pub async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

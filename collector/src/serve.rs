@@ -74,7 +74,7 @@ pub async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
     let listener = bind(&cfg.http.listen).await?;
     tracing::info!(http = %cfg.http.listen, mqtt = %cfg.mqtt.url, db = %cfg.database().display(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
     let running = start(&cfg, store, listener);
-    crate::stop_signal().await;
+    pantau_agent::service::stop_signal().await;
     tracing::info!("stopping");
     let _ = running.shutdown.send(true);
     for t in running.tasks {

@@ -50,13 +50,7 @@ struct Enrollment {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PANTAU_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    pantau_agent::service::init_logging("warn");
     let cli = Cli::parse();
     pantau_agent::link::BrokerAddr::parse(&cli.broker)
         .map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
@@ -115,9 +109,7 @@ fn main() -> anyhow::Result<()> {
         }
         match cli.duration {
             Some(d) => tokio::time::sleep(Duration::from_secs(d)).await,
-            None => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            None => pantau_agent::service::stop_signal().await,
         }
         let _ = stop.send(true);
         for h in handles {
