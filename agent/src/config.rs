@@ -243,8 +243,8 @@ impl AgentConfig {
         if self.broker.max_in_flight == 0 || self.broker.max_in_flight > 1000 {
             return Err("broker.max_in_flight must be between 1 and 1000".into());
         }
-        if self.spool.max_bytes < 1024 * 1024 {
-            return Err("spool.max_bytes must be at least 1 MiB".into());
+        if self.spool.max_bytes < 64 * 1024 {
+            return Err("spool.max_bytes must be at least 64 KiB".into());
         }
         for role in &self.roles {
             if role != "host" {

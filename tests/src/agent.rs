@@ -16,6 +16,8 @@ pub struct AgentOptions {
     pub interval_s: u64,
     pub batch: usize,
     pub keep_alive_s: u64,
+    /// `[spool] max_bytes`, when a test wants the bound reached quickly.
+    pub spool_max_bytes: Option<u64>,
 }
 
 impl Default for AgentOptions {
@@ -26,6 +28,7 @@ impl Default for AgentOptions {
             interval_s: 1,
             batch: 1,
             keep_alive_s: 5,
+            spool_max_bytes: None,
         }
     }
 }
@@ -202,6 +205,11 @@ fn edit_config(path: &Path, opts: &AgentOptions) {
     let mut broker = section(&mut table, "broker");
     broker.insert("keep_alive_s".into(), (opts.keep_alive_s as i64).into());
     table.insert("broker".into(), broker.into());
+    if let Some(max) = opts.spool_max_bytes {
+        let mut spool = section(&mut table, "spool");
+        spool.insert("max_bytes".into(), (max as i64).into());
+        table.insert("spool".into(), spool.into());
+    }
     std::fs::write(path, toml::to_string(&table).expect("TOML serializes"))
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
 }
