@@ -113,6 +113,7 @@ fn list(out: &mut String, title: &str, mark: &str, items: impl ExactSizeIterator
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::SqliteStore;
 
     #[test]
     fn summary_counts_lists_and_caps() {
@@ -136,6 +137,50 @@ mod tests {
         assert!(s.contains("Dihapus (removed):\n  - r\n"));
         assert!(!s.contains("Dipulihkan"));
         assert!(s.ends_with("Uji coba: tidak ada yang disimpan (dry run: nothing stored)\n"));
+    }
+
+    fn testdata(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/register/testdata")
+            .join(name)
+    }
+
+    #[tokio::test]
+    async fn a_file_with_errors_never_opens_the_database() {
+        let opened = std::cell::Cell::new(false);
+        let err = run(
+            &testdata("bad-rows.csv"),
+            false,
+            || -> anyhow::Result<SqliteStore> {
+                opened.set(true);
+                anyhow::bail!("must not be called")
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(!opened.get());
+        assert!(
+            err.to_string().contains("6 errors, nothing imported"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_stores_nothing_and_the_real_run_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("pantau.db");
+        let file = testdata("register-simda-style.csv");
+        run(&file, true, || SqliteStore::open(&db)).await.unwrap();
+        run(&file, false, || SqliteStore::open(&db)).await.unwrap();
+        let again = SqliteStore::open(&db).unwrap();
+        let r = again
+            .import_register(&parse_file(&file).unwrap().rows, "x.csv", true)
+            .await
+            .unwrap();
+        assert_eq!(
+            r.unchanged, 6,
+            "the dry run stored nothing, the real run all 6"
+        );
     }
 
     #[test]
