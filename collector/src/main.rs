@@ -6,7 +6,6 @@ mod demo;
 mod enroll;
 mod ingest;
 mod maintain;
-#[allow(dead_code)] // wired up by `register import` (issue 3)
 mod register;
 mod serve;
 mod store;
@@ -72,6 +71,23 @@ enum Command {
     /// Agent identities.
     #[command(subcommand)]
     Enroll(EnrollCommand),
+    /// The BMD asset register (KIB B).
+    #[command(subcommand)]
+    Register(RegisterCommand),
+}
+
+#[derive(Subcommand)]
+enum RegisterCommand {
+    /// Import a full register export (CSV or spreadsheet; see docs/register-format.md): all
+    /// rows or none. Assets missing from the file are marked removed; history is kept.
+    Import {
+        file: PathBuf,
+        /// Show what would be added, changed and removed without storing anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +145,11 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             println!("{added} agents enrolled, {skipped} already known");
             Ok(())
         }
+        Command::Register(RegisterCommand::Import {
+            file,
+            dry_run,
+            store,
+        }) => register::import::run(&file, dry_run, || store.open()).await,
         Command::Enroll(EnrollCommand::Add {
             agent,
             opd,

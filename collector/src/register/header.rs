@@ -8,7 +8,6 @@ use super::Diagnostic;
 /// The header of one table.
 #[derive(Debug)]
 pub struct Header {
-    pub line: usize,
     /// Per cell index: the field and the header text as written.
     pub columns: Vec<Option<(Field, String)>>,
     /// Index in `records` of the first data record.
@@ -135,7 +134,6 @@ pub fn find(
         }
     }
     Ok(Header {
-        line: record.line,
         columns,
         data_start,
     })

@@ -2,13 +2,14 @@
 //!
 //! Parsing is all-or-nothing: [`parse_file`] returns every row, or every problem found (one
 //! [`Diagnostic`] per bad value, each as `file:line:column`) and no rows, so an import can
-//! never store half a register. Nothing here touches the database; `register import`
-//! (issue 3) stores what this returns. The accepted format, aliases and normalization rules
+//! never store half a register. Parsing never touches the database; [`import`] (the
+//! `register import` command) stores what it returns. The accepted format, aliases and normalization rules
 //! are documented in `docs/register-format.md`.
 
 mod columns;
 mod csv_input;
 mod header;
+pub mod import;
 mod kode;
 mod rows;
 mod table;
@@ -40,16 +41,6 @@ impl Condition {
             Condition::KurangBaik => "KB",
             Condition::RusakRingan => "RR",
             Condition::RusakBerat => "RB",
-        }
-    }
-
-    /// The word used on forms: Baik, Kurang Baik, Rusak Ringan, Rusak Berat.
-    pub fn label(self) -> &'static str {
-        match self {
-            Condition::Baik => "Baik",
-            Condition::KurangBaik => "Kurang Baik",
-            Condition::RusakRingan => "Rusak Ringan",
-            Condition::RusakBerat => "Rusak Berat",
         }
     }
 }

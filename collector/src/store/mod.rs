@@ -5,6 +5,7 @@
 pub mod points;
 pub mod sqlite;
 
+use crate::register::AssetRow;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pantau_proto::body::Body;
@@ -175,6 +176,22 @@ pub struct OpdHosts {
     pub offline: u64,
 }
 
+/// What a register import did (or, for a dry run, would do), by register key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Keys never seen before.
+    pub added: Vec<String>,
+    /// Keys whose row differs from the stored one, with the names of the fields that differ.
+    pub changed: Vec<(String, Vec<String>)>,
+    /// Keys stored and current before, absent from this export: marked removed, not deleted.
+    pub removed: Vec<String>,
+    /// Keys marked removed earlier that this export lists again, with the fields that differ
+    /// from the row as it was when removed (often none).
+    pub restored: Vec<(String, Vec<String>)>,
+    /// Keys present and identical.
+    pub unchanged: usize,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Record a new agent. Fails if the id is taken.
@@ -198,4 +215,14 @@ pub trait Store: Send + Sync {
     /// Fold new raw points into the rollups and apply retention.
     async fn maintain(&self, now: DateTime<Utc>, retention: Retention)
         -> Result<MaintenanceReport>;
+    /// Replace the asset register with a full export, in one transaction: rows are matched
+    /// by [`AssetRow::key`], keys missing from `rows` are marked removed, every change is
+    /// recorded in the asset history with `source` (the file name). Nothing is deleted.
+    /// With `dry_run` the same report is computed and the transaction rolled back.
+    async fn import_register(
+        &self,
+        rows: &[AssetRow],
+        source: &str,
+        dry_run: bool,
+    ) -> Result<ImportReport>;
 }

@@ -8,6 +8,7 @@
 
 mod maintain;
 mod query;
+mod register;
 mod schema;
 mod write;
 
@@ -118,6 +119,17 @@ impl Store for SqliteStore {
         retention: Retention,
     ) -> Result<MaintenanceReport> {
         self.write(move |c| maintain::run(c, now, retention)).await
+    }
+
+    async fn import_register(
+        &self,
+        rows: &[AssetRow],
+        source: &str,
+        dry_run: bool,
+    ) -> Result<ImportReport> {
+        let (rows, source) = (rows.to_vec(), source.to_owned());
+        self.write(move |c| register::import(c, &rows, &source, Utc::now(), dry_run))
+            .await
     }
 }
 

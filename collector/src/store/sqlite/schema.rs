@@ -86,6 +86,44 @@ const MIGRATIONS: &[&str] = &[
         value INTEGER NOT NULL
     );
     "#,
+    // 2: the BMD asset register (issue 3). Rows are never deleted: an asset missing from a
+    // newer export gets `removed_at`, and every change is kept in `asset_history`.
+    r#"
+    CREATE TABLE assets (
+        key               TEXT PRIMARY KEY,
+        kode_lokasi       TEXT NOT NULL,
+        kode_barang       TEXT NOT NULL,
+        nomor_register    TEXT NOT NULL,
+        nibar             TEXT,
+        nama_barang       TEXT NOT NULL,
+        merk              TEXT NOT NULL,
+        tipe              TEXT NOT NULL,
+        nomor_pabrik      TEXT,
+        tahun_perolehan   INTEGER,
+        harga_rupiah      INTEGER,
+        kondisi           TEXT,
+        ruangan           TEXT NOT NULL,
+        pemegang          TEXT NOT NULL,
+        keterangan        TEXT NOT NULL,
+        -- The full normalized row (JSON), so fields without a column are not lost.
+        row               TEXT NOT NULL,
+        first_imported_at TEXT NOT NULL,
+        updated_at        TEXT NOT NULL,
+        removed_at        TEXT
+    );
+    CREATE INDEX assets_by_lokasi ON assets(kode_lokasi);
+    CREATE INDEX assets_by_nomor_pabrik ON assets(nomor_pabrik);
+    CREATE TABLE asset_history (
+        id     INTEGER PRIMARY KEY AUTOINCREMENT,
+        key    TEXT NOT NULL,
+        at     TEXT NOT NULL,
+        change TEXT NOT NULL CHECK (change IN ('added', 'changed', 'removed', 'restored')),
+        before TEXT,
+        after  TEXT,
+        source TEXT NOT NULL
+    );
+    CREATE INDEX asset_history_by_key ON asset_history(key, id);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

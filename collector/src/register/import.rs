@@ -1,0 +1,197 @@
+//! `pantau-collector register import FILE [--dry-run]`: parse a register file, store it, and
+//! say what changed, in Bahasa Indonesia with English in parentheses.
+
+use super::parse_file;
+use crate::store::{ImportReport, Store};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Per-asset lines shown for each kind of change before "... and N more".
+const LIST_CAP: usize = 50;
+
+/// Parses `file` and imports it into the store `open` gives. A file with errors is refused
+/// before the database is opened: every diagnostic goes to stderr and the result is an error.
+pub async fn run<S: Store>(
+    file: &Path,
+    dry_run: bool,
+    open: impl FnOnce() -> anyhow::Result<S>,
+) -> anyhow::Result<()> {
+    let parsed = match parse_file(file) {
+        Ok(p) => p,
+        Err(errors) => {
+            for d in &errors.0 {
+                eprintln!("{d}");
+            }
+            anyhow::bail!(
+                "{} kesalahan, tidak ada yang diimpor ({} errors, nothing imported)",
+                errors.0.len(),
+                errors.0.len()
+            );
+        }
+    };
+    for w in &parsed.warnings {
+        eprintln!("peringatan (warning): {w}");
+    }
+    let store = open()?;
+    let source = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.display().to_string());
+    let report = store
+        .import_register(&parsed.rows, &source, dry_run)
+        .await?;
+    print!("{}", summary(&report, dry_run));
+    Ok(())
+}
+
+/// The text printed after an import: counts, then the keys of each kind of change.
+pub fn summary(r: &ImportReport, dry_run: bool) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{} ditambah (added), {} diubah (changed), {} dihapus (removed), {} tetap (unchanged)",
+        r.added.len(),
+        r.changed.len(),
+        r.removed.len(),
+        r.unchanged
+    );
+    if !r.restored.is_empty() {
+        let _ = write!(out, ", {} dipulihkan (restored)", r.restored.len());
+    }
+    out.push('\n');
+    let with_fields = |(key, fields): &(String, Vec<String>)| {
+        if fields.is_empty() {
+            key.clone()
+        } else {
+            format!("{key}: {}", fields.join(", "))
+        }
+    };
+    list(&mut out, "Ditambah (added)", "+", r.added.iter().cloned());
+    list(
+        &mut out,
+        "Diubah (changed)",
+        "~",
+        r.changed.iter().map(with_fields),
+    );
+    list(
+        &mut out,
+        "Dihapus (removed)",
+        "-",
+        r.removed.iter().cloned(),
+    );
+    list(
+        &mut out,
+        "Dipulihkan (restored)",
+        "*",
+        r.restored.iter().map(with_fields),
+    );
+    if dry_run {
+        out.push_str("Uji coba: tidak ada yang disimpan (dry run: nothing stored)\n");
+    }
+    out
+}
+
+fn list(out: &mut String, title: &str, mark: &str, items: impl ExactSizeIterator<Item = String>) {
+    let n = items.len();
+    if n == 0 {
+        return;
+    }
+    let _ = writeln!(out, "{title}:");
+    for item in items.take(LIST_CAP) {
+        let _ = writeln!(out, "  {mark} {item}");
+    }
+    if n > LIST_CAP {
+        let _ = writeln!(
+            out,
+            "  ... dan {} lagi (and {} more)",
+            n - LIST_CAP,
+            n - LIST_CAP
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    #[test]
+    fn summary_counts_lists_and_caps() {
+        let r = ImportReport {
+            added: (0..53).map(|i| format!("k{i}")).collect(),
+            changed: vec![("c".into(), vec!["kondisi".into(), "merk".into()])],
+            removed: vec!["r".into()],
+            restored: vec![],
+            unchanged: 3,
+        };
+        let s = summary(&r, true);
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(
+            lines[0],
+            "53 ditambah (added), 1 diubah (changed), 1 dihapus (removed), 3 tetap (unchanged)"
+        );
+        assert_eq!(lines[1], "Ditambah (added):");
+        assert_eq!(lines[51], "  + k49");
+        assert_eq!(lines[52], "  ... dan 3 lagi (and 3 more)");
+        assert!(s.contains("  ~ c: kondisi, merk\n"));
+        assert!(s.contains("Dihapus (removed):\n  - r\n"));
+        assert!(!s.contains("Dipulihkan"));
+        assert!(s.ends_with("Uji coba: tidak ada yang disimpan (dry run: nothing stored)\n"));
+    }
+
+    fn testdata(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/register/testdata")
+            .join(name)
+    }
+
+    #[tokio::test]
+    async fn a_file_with_errors_never_opens_the_database() {
+        let opened = std::cell::Cell::new(false);
+        let err = run(
+            &testdata("bad-rows.csv"),
+            false,
+            || -> anyhow::Result<SqliteStore> {
+                opened.set(true);
+                anyhow::bail!("must not be called")
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(!opened.get());
+        assert!(
+            err.to_string().contains("6 errors, nothing imported"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dry_run_stores_nothing_and_the_real_run_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("pantau.db");
+        let file = testdata("register-simda-style.csv");
+        run(&file, true, || SqliteStore::open(&db)).await.unwrap();
+        run(&file, false, || SqliteStore::open(&db)).await.unwrap();
+        let again = SqliteStore::open(&db).unwrap();
+        let r = again
+            .import_register(&parse_file(&file).unwrap().rows, "x.csv", true)
+            .await
+            .unwrap();
+        assert_eq!(
+            r.unchanged, 6,
+            "the dry run stored nothing, the real run all 6"
+        );
+    }
+
+    #[test]
+    fn summary_without_changes_is_one_line() {
+        let r = ImportReport {
+            unchanged: 6,
+            ..Default::default()
+        };
+        assert_eq!(
+            summary(&r, false),
+            "0 ditambah (added), 0 diubah (changed), 0 dihapus (removed), 6 tetap (unchanged)\n"
+        );
+    }
+}

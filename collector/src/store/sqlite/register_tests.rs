@@ -1,0 +1,295 @@
+use crate::register::{parse_csv, AssetRow};
+use crate::store::sqlite::SqliteStore;
+use crate::store::{ImportReport, Store};
+
+const SIMDA: &str = include_str!("../../register/testdata/register-simda-style.csv");
+const LAPTOP: &str = "82.71.05.01.01|1.3.2.10.01.02.002|000005";
+const NEW_PC: &str = "82.71.05.01.01|1.3.2.10.01.02.001|000006";
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
+    (dir, s)
+}
+
+fn rows(csv: &str) -> Vec<AssetRow> {
+    parse_csv("register.csv", csv.as_bytes()).unwrap().rows
+}
+
+/// The SIMDA sample a year later: the laptop is now Rusak Berat, the switch is gone and a
+/// new PC was bought.
+fn modified() -> String {
+    let mut lines: Vec<String> = SIMDA.lines().map(str::to_owned).collect();
+    lines[2] = lines[2].replace("Kurang Baik", "RB");
+    let switch = lines.remove(3);
+    assert!(switch.contains("Switch"));
+    lines.push(
+        "4;82.71.05.01.01;1.3.2.10.01.02.001.;P.C Unit;000006;Lenovo / ThinkCentre M70;-;\
+         Campuran;2023;PC0ABCDE;-;-;-;-;Pembelian;11.000.000,00;B;Pengadaan 2023"
+            .into(),
+    );
+    lines.join("\n") + "\n"
+}
+
+fn switch_key() -> String {
+    let all = rows(SIMDA);
+    all.iter()
+        .find(|r| r.nama_barang == "Switch")
+        .unwrap()
+        .key()
+}
+
+async fn counts(s: &SqliteStore) -> (i64, i64, i64) {
+    s.read(|c| {
+        Ok(c.query_row(
+            "SELECT (SELECT count(*) FROM assets),
+                    (SELECT count(*) FROM assets WHERE removed_at IS NOT NULL),
+                    (SELECT count(*) FROM asset_history)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
+    })
+    .await
+    .unwrap()
+}
+
+/// `(change, before kondisi, after kondisi, source)` of one asset's history, oldest first.
+async fn history(
+    s: &SqliteStore,
+    key: &str,
+) -> Vec<(String, Option<String>, Option<String>, String)> {
+    let key = key.to_owned();
+    s.read(move |c| {
+        let mut stmt = c.prepare(
+            "SELECT change, json_extract(before, '$.kondisi'), json_extract(after, '$.kondisi'),
+                    source
+             FROM asset_history WHERE key = ?1 ORDER BY id",
+        )?;
+        let out = stmt
+            .query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(out)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn first_import_adds_every_asset() {
+    let (_d, s) = store();
+    let r = s
+        .import_register(&rows(SIMDA), "simda.csv", false)
+        .await
+        .unwrap();
+    assert_eq!(r.added.len(), 6);
+    assert!(r.added.contains(&LAPTOP.to_string()));
+    assert!(r.changed.is_empty() && r.removed.is_empty() && r.restored.is_empty());
+    assert_eq!(r.unchanged, 0);
+    assert_eq!(counts(&s).await, (6, 0, 6));
+    let h = history(&s, LAPTOP).await;
+    assert_eq!(
+        h,
+        vec![(
+            "added".into(),
+            None,
+            Some("kurang_baik".into()),
+            "simda.csv".into()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn reimporting_the_same_file_changes_nothing() {
+    let (_d, s) = store();
+    s.import_register(&rows(SIMDA), "a.csv", false)
+        .await
+        .unwrap();
+    let r = s
+        .import_register(&rows(SIMDA), "a.csv", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        r,
+        ImportReport {
+            unchanged: 6,
+            ..Default::default()
+        }
+    );
+    assert_eq!(counts(&s).await, (6, 0, 6));
+}
+
+#[tokio::test]
+async fn a_newer_export_changes_removes_and_adds() {
+    let (_d, s) = store();
+    s.import_register(&rows(SIMDA), "2024.csv", false)
+        .await
+        .unwrap();
+    let r = s
+        .import_register(&rows(&modified()), "2025.csv", false)
+        .await
+        .unwrap();
+    let switch = switch_key();
+    assert_eq!(
+        r,
+        ImportReport {
+            added: vec![NEW_PC.into()],
+            changed: vec![(LAPTOP.into(), vec!["kondisi".into()])],
+            removed: vec![switch.clone()],
+            restored: vec![],
+            unchanged: 4,
+        }
+    );
+    // Nothing deleted: 7 assets, one of them removed; 6 + 3 history rows.
+    assert_eq!(counts(&s).await, (7, 1, 9));
+    assert_eq!(
+        history(&s, LAPTOP).await,
+        vec![
+            (
+                "added".into(),
+                None,
+                Some("kurang_baik".into()),
+                "2024.csv".into()
+            ),
+            (
+                "changed".into(),
+                Some("kurang_baik".into()),
+                Some("rusak_berat".into()),
+                "2025.csv".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        history(&s, &switch).await,
+        vec![
+            (
+                "added".into(),
+                None,
+                Some("rusak_berat".into()),
+                "2024.csv".into()
+            ),
+            (
+                "removed".into(),
+                Some("rusak_berat".into()),
+                None,
+                "2025.csv".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        history(&s, NEW_PC).await,
+        vec![("added".into(), None, Some("baik".into()), "2025.csv".into())]
+    );
+    // The columns follow the row.
+    let kondisi: String = s
+        .read(|c| {
+            Ok(
+                c.query_row("SELECT kondisi FROM assets WHERE key = ?1", [LAPTOP], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(kondisi, "RB");
+    // A removed asset is not removed again by the next import.
+    let again = s
+        .import_register(&rows(&modified()), "2025.csv", false)
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged, 6);
+    assert!(again.removed.is_empty());
+}
+
+#[tokio::test]
+async fn dry_run_reports_but_stores_nothing() {
+    let (_d, s) = store();
+    let dry = s
+        .import_register(&rows(SIMDA), "a.csv", true)
+        .await
+        .unwrap();
+    assert_eq!(dry.added.len(), 6);
+    assert_eq!(counts(&s).await, (0, 0, 0));
+
+    s.import_register(&rows(SIMDA), "a.csv", false)
+        .await
+        .unwrap();
+    let before = counts(&s).await;
+    let dry = s
+        .import_register(&rows(&modified()), "b.csv", true)
+        .await
+        .unwrap();
+    let real = s
+        .import_register(&rows(&modified()), "b.csv", false)
+        .await
+        .unwrap();
+    assert_ne!(before, counts(&s).await);
+    assert_eq!(dry, real, "a dry run reports what the import then does");
+}
+
+#[tokio::test]
+async fn dry_run_leaves_the_database_as_it_was() {
+    let (_d, s) = store();
+    s.import_register(&rows(SIMDA), "a.csv", false)
+        .await
+        .unwrap();
+    let before = counts(&s).await;
+    let r = s
+        .import_register(&rows(&modified()), "b.csv", true)
+        .await
+        .unwrap();
+    assert_eq!(r.removed.len(), 1);
+    assert_eq!(counts(&s).await, before);
+    assert_eq!(history(&s, LAPTOP).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_removed_asset_that_reappears_is_restored() {
+    let (_d, s) = store();
+    s.import_register(&rows(SIMDA), "1.csv", false)
+        .await
+        .unwrap();
+    s.import_register(&rows(&modified()), "2.csv", false)
+        .await
+        .unwrap();
+    let switch = switch_key();
+    let r = s
+        .import_register(&rows(SIMDA), "3.csv", false)
+        .await
+        .unwrap();
+    assert_eq!(r.restored, vec![(switch.clone(), vec![])]);
+    assert_eq!(
+        r.changed,
+        vec![(LAPTOP.to_string(), vec!["kondisi".to_string()])]
+    );
+    assert_eq!(r.removed, vec![NEW_PC.to_string()]);
+    assert!(r.added.is_empty());
+    assert_eq!(r.unchanged, 4);
+    let h = history(&s, &switch).await;
+    assert_eq!(h.len(), 3);
+    assert_eq!(
+        h[2],
+        (
+            "restored".into(),
+            Some("rusak_berat".into()),
+            Some("rusak_berat".into()),
+            "3.csv".into()
+        )
+    );
+    // Current again: only the new PC is removed now.
+    assert_eq!(counts(&s).await.1, 1);
+}
+
+#[tokio::test]
+async fn a_resorted_export_is_unchanged() {
+    let (_d, s) = store();
+    s.import_register(&rows(SIMDA), "a.csv", false)
+        .await
+        .unwrap();
+    let mut reversed = rows(SIMDA);
+    reversed.reverse();
+    for (i, r) in reversed.iter_mut().enumerate() {
+        r.source_line = 100 + i;
+    }
+    let r = s.import_register(&reversed, "b.csv", false).await.unwrap();
+    assert_eq!(r.unchanged, 6);
+}
