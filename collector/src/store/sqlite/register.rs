@@ -82,8 +82,20 @@ fn apply(
             }
         }
     }
-    // What is left was stored but is not in this export.
-    let mut gone: Vec<(String, Stored)> = stored.into_iter().filter(|(_, s)| !s.removed).collect();
+    // What is left was stored but is not in this export. Only locations (kode lokasi) the file
+    // covers count as its scope: an OPD's own export must not mark every other OPD's assets
+    // removed.
+    let scope: HashSet<&str> = rows.iter().map(|r| r.kode_lokasi.as_str()).collect();
+    let mut gone: Vec<(String, Stored)> = stored
+        .into_iter()
+        .filter(|(_, s)| {
+            !s.removed
+                && s.row
+                    .get("kode_lokasi")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|l| scope.contains(l))
+        })
+        .collect();
     gone.sort_by(|a, b| a.0.cmp(&b.0));
     for (key, old) in gone {
         tx.execute(

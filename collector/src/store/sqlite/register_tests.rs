@@ -293,3 +293,24 @@ async fn a_resorted_export_is_unchanged() {
     let r = s.import_register(&reversed, "b.csv", false).await.unwrap();
     assert_eq!(r.unchanged, 6);
 }
+
+#[tokio::test]
+async fn an_export_of_one_opd_leaves_other_opds_alone() {
+    let (_d, s) = store();
+    let simda = rows(SIMDA);
+    s.import_register(&simda, "simda.csv", false).await.unwrap();
+    // Another city export covering other kode lokasi: the SIMDA OPD's assets stay.
+    let other = rows(include_str!("../../register/testdata/register-sample.csv"));
+    let r = s
+        .import_register(&other, "sample.csv", false)
+        .await
+        .unwrap();
+    assert!(r.removed.is_empty(), "{r:?}");
+    assert_eq!(r.added.len(), other.len());
+    // The SIMDA OPD's own newer export still removes what it no longer lists.
+    let r = s
+        .import_register(&rows(&modified()), "simda-2027.csv", false)
+        .await
+        .unwrap();
+    assert_eq!(r.removed, vec![switch_key()]);
+}
