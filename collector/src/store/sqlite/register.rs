@@ -54,14 +54,14 @@ fn apply(
         let new = to_map(row)?;
         match stored.remove(&key) {
             None => {
-                insert(tx, &key, row, &new, now)?;
+                upsert(tx, &key, row, &new, now)?;
                 history(tx, &key, now, "added", None, Some(&new), source)?;
                 report.added.push(key);
             }
             Some(old) => {
                 let fields = differing(&old.row, &new);
                 if old.removed {
-                    update(tx, &key, row, &new, now)?;
+                    upsert(tx, &key, row, &new, now)?;
                     history(
                         tx,
                         &key,
@@ -75,7 +75,7 @@ fn apply(
                 } else if fields.is_empty() {
                     report.unchanged += 1;
                 } else {
-                    update(tx, &key, row, &new, now)?;
+                    upsert(tx, &key, row, &new, now)?;
                     history(tx, &key, now, "changed", Some(&old.row), Some(&new), source)?;
                     report.changed.push((key, fields));
                 }
@@ -150,7 +150,9 @@ fn differing(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<String> 
     names
 }
 
-fn insert(
+/// Store the export's row for `key`: a new asset, or an overwrite that makes a stored one
+/// current again (`first_imported_at` is kept).
+fn upsert(
     tx: &Transaction,
     key: &str,
     row: &AssetRow,
@@ -161,44 +163,12 @@ fn insert(
         "INSERT INTO assets (key, kode_lokasi, kode_barang, nomor_register, nibar, nama_barang,
              merk, tipe, nomor_pabrik, tahun_perolehan, harga_rupiah, kondisi, ruangan,
              pemegang, keterangan, row, first_imported_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
-        params![
-            key,
-            row.kode_lokasi,
-            row.kode_barang,
-            row.nomor_register,
-            row.nibar,
-            row.nama_barang,
-            row.merk,
-            row.tipe,
-            row.nomor_pabrik,
-            row.tahun_perolehan,
-            row.harga_rupiah,
-            row.kondisi.map(|k| k.code()),
-            row.ruangan,
-            row.pemegang,
-            row.keterangan,
-            Value::Object(json.clone()).to_string(),
-            now,
-        ],
-    )?;
-    Ok(())
-}
-
-/// Overwrite a stored asset with the export's row and make it current again.
-fn update(
-    tx: &Transaction,
-    key: &str,
-    row: &AssetRow,
-    json: &Map<String, Value>,
-    now: &str,
-) -> anyhow::Result<()> {
-    tx.execute(
-        "UPDATE assets SET kode_lokasi = ?2, kode_barang = ?3, nomor_register = ?4, nibar = ?5,
-             nama_barang = ?6, merk = ?7, tipe = ?8, nomor_pabrik = ?9, tahun_perolehan = ?10,
-             harga_rupiah = ?11, kondisi = ?12, ruangan = ?13, pemegang = ?14,
-             keterangan = ?15, row = ?16, updated_at = ?17, removed_at = NULL
-         WHERE key = ?1",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)
+         ON CONFLICT (key) DO UPDATE SET kode_lokasi = ?2, kode_barang = ?3,
+             nomor_register = ?4, nibar = ?5, nama_barang = ?6, merk = ?7, tipe = ?8,
+             nomor_pabrik = ?9, tahun_perolehan = ?10, harga_rupiah = ?11, kondisi = ?12,
+             ruangan = ?13, pemegang = ?14, keterangan = ?15, row = ?16, updated_at = ?17,
+             removed_at = NULL",
         params![
             key,
             row.kode_lokasi,
