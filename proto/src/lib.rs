@@ -13,6 +13,7 @@
 pub mod body;
 pub mod canonical;
 pub mod envelope;
+pub mod identifiers;
 pub mod identity;
 pub mod kind;
 pub mod topic;

@@ -62,7 +62,7 @@ fn choose(src: &IdentitySources) -> Option<(&'static str, String)> {
         .nic_macs
         .iter()
         .map(|m| m.trim().to_ascii_lowercase())
-        .filter(|m| !m.is_empty() && m != "00:00:00:00:00:00")
+        .filter(|m| !pantau_proto::identifiers::is_unusable_mac(m))
         .min();
     if let Some(m) = mac {
         return Some(("mac", m));
@@ -75,49 +75,9 @@ fn choose(src: &IdentitySources) -> Option<(&'static str, String)> {
     Some(("machine-id", id.to_ascii_lowercase()))
 }
 
-/// True for UUIDs that many boards share: all zeros, all F, the AMI sample value, or
-/// anything that is not 32 hex digits.
-pub fn is_placeholder_uuid(uuid: &str) -> bool {
-    let hex: String = uuid.chars().filter(|c| *c != '-').collect();
-    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return true;
-    }
-    let hex = hex.to_ascii_lowercase();
-    hex.chars().all(|c| c == '0')
-        || hex.chars().all(|c| c == 'f')
-        || hex == "03000200040005000006000700080009"
-}
-
-/// True for serial numbers that are not unique: OEM filler text, short strings, or one
-/// character repeated.
-pub fn is_placeholder_serial(serial: &str) -> bool {
-    const JUNK: &[&str] = &[
-        "to be filled by o.e.m.",
-        "to be filled by oem",
-        "default string",
-        "system serial number",
-        "chassis serial number",
-        "base board serial number",
-        "not specified",
-        "not applicable",
-        "not available",
-        "none",
-        "n/a",
-        "oem",
-        "o.e.m.",
-        "invalid",
-        "unknown",
-        "empty",
-        "serial",
-        "0123456789",
-        "123456789",
-        "1234567890",
-    ];
-    let s = serial.trim().to_ascii_lowercase();
-    let mut chars = s.chars();
-    let first = chars.next();
-    s.chars().count() < 4 || chars.all(|c| Some(c) == first) || JUNK.contains(&s.as_str())
-}
+// The list of identifiers that never identify anything lives in one place, shared with the
+// collector's matching: pantau_proto::identifiers.
+pub use pantau_proto::identifiers::{is_placeholder_serial, is_placeholder_uuid};
 
 #[cfg(test)]
 mod tests {

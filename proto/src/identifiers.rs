@@ -1,0 +1,129 @@
+//! Hardware identifiers that identify nothing, in one documented place.
+//!
+//! Firmware and NICs report placeholders: boards whose serial is "To be filled by O.E.M.",
+//! UUIDs of all zeros, virtual or locally administered MACs. Agents report them as they are
+//! (so an operator can see what the machine says); the agent's host identity and the
+//! collector's register matching both skip them using these functions, so the two always
+//! agree. docs/protocol.md lists the rules.
+
+/// True for UUIDs that many boards share: all zeros, all F, the AMI sample value, or
+/// anything that is not 32 hex digits.
+pub fn is_placeholder_uuid(uuid: &str) -> bool {
+    let hex: String = uuid.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return true;
+    }
+    let hex = hex.to_ascii_lowercase();
+    hex.chars().all(|c| c == '0')
+        || hex.chars().all(|c| c == 'f')
+        || hex == "03000200040005000006000700080009"
+}
+
+/// True for serial numbers that are not unique: OEM filler text, short strings, or one
+/// character repeated.
+pub fn is_placeholder_serial(serial: &str) -> bool {
+    const JUNK: &[&str] = &[
+        "to be filled by o.e.m.",
+        "to be filled by oem",
+        "default string",
+        "system serial number",
+        "chassis serial number",
+        "base board serial number",
+        "not specified",
+        "not applicable",
+        "not available",
+        "none",
+        "n/a",
+        "oem",
+        "o.e.m.",
+        "invalid",
+        "unknown",
+        "empty",
+        "serial",
+        "0123456789",
+        "123456789",
+        "1234567890",
+    ];
+    let s = serial.trim().to_ascii_lowercase();
+    let mut chars = s.chars();
+    let first = chars.next();
+    s.chars().count() < 4 || chars.all(|c| Some(c) == first) || JUNK.contains(&s.as_str())
+}
+
+/// Hypervisor vendors' OUIs: a MAC under one of these belongs to a virtual NIC.
+const VIRTUAL_OUIS: &[&str] = &[
+    "00:05:69", // VMware
+    "00:0c:29", // VMware
+    "00:1c:14", // VMware
+    "00:50:56", // VMware
+    "08:00:27", // VirtualBox
+    "0a:00:27", // VirtualBox host-only
+    "52:54:00", // QEMU/KVM
+    "00:15:5d", // Hyper-V
+    "00:16:3e", // Xen
+    "00:1c:42", // Parallels
+];
+
+/// True for MACs that cannot identify a machine: malformed, all zero, broadcast or multicast,
+/// locally administered (randomised Wi-Fi, Docker, bridges), or a hypervisor's virtual NIC.
+pub fn is_unusable_mac(mac: &str) -> bool {
+    let m = mac.trim().to_ascii_lowercase().replace('-', ":");
+    let bytes: Vec<u8> = m
+        .split(':')
+        .filter_map(|b| {
+            (b.len() == 2)
+                .then(|| u8::from_str_radix(b, 16).ok())
+                .flatten()
+        })
+        .collect();
+    if bytes.len() != 6 || m.split(':').count() != 6 {
+        return true;
+    }
+    bytes.iter().all(|b| *b == 0)
+        || bytes[0] & 0x01 != 0 // multicast, broadcast included
+        || bytes[0] & 0x02 != 0 // locally administered
+        || VIRTUAL_OUIS.iter().any(|oui| m.starts_with(oui))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_from_real_firmware_never_identify() {
+        assert!(is_placeholder_uuid("00000000-0000-0000-0000-000000000000"));
+        assert!(is_placeholder_uuid("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"));
+        assert!(is_placeholder_uuid("03000200-0400-0500-0006-000700080009"));
+        assert!(is_placeholder_uuid("not-a-uuid"));
+        assert!(!is_placeholder_uuid("4c4c4544-0042-3510-8052-b4c04f4e4d32"));
+        for s in [
+            "To be filled by O.E.M.",
+            "Default string",
+            "System Serial Number",
+            "0000000",
+            "  ",
+        ] {
+            assert!(is_placeholder_serial(s), "{s}");
+        }
+        assert!(!is_placeholder_serial("4CE1234ABC"));
+    }
+
+    #[test]
+    fn only_burned_in_physical_macs_identify() {
+        for bad in [
+            "00:00:00:00:00:00",
+            "ff:ff:ff:ff:ff:ff",
+            "01:00:5e:00:00:01",
+            "02:42:ac:11:00:02", // Docker, locally administered
+            "52:54:00:12:34:56", // KVM
+            "08:00:27:aa:bb:cc", // VirtualBox
+            "00:50:56:01:02:03", // VMware
+            "3c:52:82",
+            "zz:52:82:01:02:03",
+        ] {
+            assert!(is_unusable_mac(bad), "{bad}");
+        }
+        assert!(!is_unusable_mac("3c:52:82:0a:1b:2c"));
+        assert!(!is_unusable_mac("3C-52-82-0A-1B-2C"));
+    }
+}
