@@ -1,16 +1,6 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
-mod broker;
-mod config;
-mod demo;
-mod enroll;
-mod ingest;
-mod maintain;
-mod register;
-mod serve;
-mod store;
-mod telemetry;
-mod web;
+use pantau_collector::{config, demo, enroll, register, serve, store};
 
 use clap::{Args, Parser, Subcommand};
 use config::CollectorConfig;

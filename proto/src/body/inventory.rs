@@ -29,6 +29,8 @@ pub struct Inventory {
     pub boot_id: Option<String>,
     pub users: Vec<LoggedInUser>,
     pub battery: Option<BatteryInfo>,
+    /// Physical condition evidence (disk SMART, thermal, unclean shutdowns).
+    pub health: super::Health,
     pub agent_version: String,
 }
 

@@ -3,10 +3,12 @@
 //! Every struct ignores unknown fields and defaults what it can, so agents and collectors of
 //! different minor versions read each other. Units are in field names (`_bytes`, `_pct`, `_s`).
 
+pub mod health;
 pub mod inventory;
 pub mod metrics;
 pub mod status;
 
+pub use health::Health;
 pub use inventory::Inventory;
 pub use metrics::{MetricsBatch, Sample};
 pub use status::{AgentState, Status};

@@ -1,0 +1,16 @@
+//! The Pantau collector as a library: the `pantau-collector` binary is a thin CLI over it,
+//! and benchmarks and integration tests reach the same modules.
+
+pub mod broker;
+pub mod config;
+pub mod demo;
+pub mod enroll;
+pub mod i18n;
+pub mod ingest;
+pub mod maintain;
+pub mod reconcile;
+pub mod register;
+pub mod serve;
+pub mod store;
+pub mod telemetry;
+pub mod web;
