@@ -43,6 +43,38 @@ impl Condition {
             Condition::RusakBerat => "RB",
         }
     }
+
+    /// The inverse of [`Condition::code`].
+    pub fn from_code(code: &str) -> Option<Condition> {
+        [
+            Condition::Baik,
+            Condition::KurangBaik,
+            Condition::RusakRingan,
+            Condition::RusakBerat,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+
+    /// The name as the register writes it: Baik, Kurang Baik, Rusak Ringan, Rusak Berat.
+    pub fn label(self) -> &'static str {
+        match self {
+            Condition::Baik => "Baik",
+            Condition::KurangBaik => "Kurang Baik",
+            Condition::RusakRingan => "Rusak Ringan",
+            Condition::RusakBerat => "Rusak Berat",
+        }
+    }
+
+    /// Severity for comparisons: Baik 0, Kurang Baik and Rusak Ringan 1, Rusak Berat 2.
+    /// (Kurang Baik is the Permendagri 19/2016 word, Rusak Ringan SIMDA's for the same step.)
+    pub fn severity(self) -> u8 {
+        match self {
+            Condition::Baik => 0,
+            Condition::KurangBaik | Condition::RusakRingan => 1,
+            Condition::RusakBerat => 2,
+        }
+    }
 }
 
 /// One asset (one nomor register) of the register, normalized. A source line with a register

@@ -192,6 +192,47 @@ pub struct ImportReport {
     pub unchanged: usize,
 }
 
+/// One current register asset with what reconciliation knows about it: a line of the
+/// register export and of the asset views.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RegisterLine {
+    pub key: String,
+    pub kode_lokasi: String,
+    pub nama_opd: Option<String>,
+    pub kode_barang: String,
+    pub nama_barang: String,
+    pub nomor_register: String,
+    pub nibar: Option<String>,
+    pub merk: String,
+    pub tipe: String,
+    pub tahun_perolehan: Option<i32>,
+    pub nomor_pabrik: Option<String>,
+    pub harga_rupiah: Option<i64>,
+    /// The register's own condition; never overwritten by Pantau.
+    pub kondisi: Option<crate::register::Condition>,
+    pub ruangan: String,
+    pub pemegang: String,
+    pub keterangan: String,
+    /// `matched`, `review`, `silent`, `not_seen` (not expected to run an agent and not
+    /// matched), from the latest reconciliation.
+    pub match_state: String,
+    pub agent_id: Option<String>,
+    pub hostname: Option<String>,
+    /// Rule that linked the host (`serial`, `uuid`, `mac`, `asset_tag`, `hostname`,
+    /// `manual`).
+    pub match_rule: Option<String>,
+    pub last_seen: Option<DateTime<Utc>>,
+    pub observed_serial: Option<String>,
+    pub observed_vendor: Option<String>,
+    pub observed_model: Option<String>,
+    /// Suggested from the matched host's health evidence.
+    pub suggested_kondisi: Option<crate::register::Condition>,
+    /// One sentence per piece of evidence behind the suggestion.
+    pub suggestion_evidence: Vec<String>,
+    /// Kinds of the open flags on this asset or its host.
+    pub open_flags: Vec<String>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Record a new agent. Fails if the id is taken.
@@ -225,4 +266,7 @@ pub trait Store: Send + Sync {
         source: &str,
         dry_run: bool,
     ) -> Result<ImportReport>;
+    /// Current register assets with their reconciliation state, ordered by kode lokasi,
+    /// kode barang, nomor register; only one OPD's with `opd`.
+    async fn register_lines(&self, opd: Option<&str>) -> Result<Vec<RegisterLine>>;
 }

@@ -6,6 +6,7 @@
 //! and the broker then forgets it, so a commit must survive a power cut, not only a crash.
 //! Batching keeps the fsync cost per message small.
 
+mod lines;
 mod maintain;
 mod query;
 mod register;
@@ -129,6 +130,12 @@ impl Store for SqliteStore {
     ) -> Result<ImportReport> {
         let (rows, source) = (rows.to_vec(), source.to_owned());
         self.write(move |c| register::import(c, &rows, &source, Utc::now(), dry_run))
+            .await
+    }
+
+    async fn register_lines(&self, opd: Option<&str>) -> Result<Vec<RegisterLine>> {
+        let opd = opd.map(str::to_owned);
+        self.read(move |c| lines::register_lines(c, opd.as_deref()))
             .await
     }
 }

@@ -1,11 +1,9 @@
-//! The HTTP server: REST API under `/api/v1`, Prometheus text at `/metrics`, and a plain
-//! host list at `/` until the dashboard lands.
+//! Hosts: the list, one host, its metrics; `/`, `/api/v1/health` and `/metrics`.
 
-use crate::store::Store;
-use crate::telemetry::Telemetry;
+use super::{ApiError, ApiResult, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -16,15 +14,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::Arc;
 
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub telemetry: Arc<Telemetry>,
-}
-
-pub fn router(state: AppState) -> Router {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/api/v1/health", get(health))
@@ -32,26 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/hosts/{agent_id}", get(host))
         .route("/api/v1/hosts/{agent_id}/metrics", get(metrics))
         .route("/metrics", get(prometheus))
-        .with_state(state)
 }
-
-/// An API error: a status and a sentence saying what was wrong.
-pub struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
-    }
-}
-
-impl From<anyhow::Error> for ApiError {
-    fn from(e: anyhow::Error) -> Self {
-        tracing::error!("API error: {e:#}");
-        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
-    }
-}
-
-type ApiResult<T> = Result<T, ApiError>;
 
 async fn health(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     // Touch the database so "healthy" means the collector can really serve.

@@ -1,0 +1,48 @@
+//! The HTTP server: REST API under `/api/v1`, Prometheus text at `/metrics`, and a plain
+//! host list at `/` until the dashboard lands. One module per area of the API.
+
+mod assets;
+mod flags;
+mod hosts;
+mod reconcile;
+
+use crate::store::Store;
+use crate::telemetry::Telemetry;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::json;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub telemetry: Arc<Telemetry>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(hosts::routes())
+        .merge(assets::routes())
+        .merge(flags::routes())
+        .merge(reconcile::routes())
+        .with_state(state)
+}
+
+/// An API error: a status and a sentence saying what was wrong.
+pub struct ApiError(pub StatusCode, pub String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        tracing::error!("API error: {e:#}");
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
