@@ -1,5 +1,7 @@
 //! `collector.toml`. The struct is the documentation; `docs/collector.md` has examples.
 
+use crate::reconcile::condition::ConditionConfig;
+use crate::reconcile::RuleConfig;
 use crate::store::Retention;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -17,6 +19,15 @@ pub struct CollectorConfig {
     /// Seconds between rollup and retention runs.
     #[serde(default = "default_maintain")]
     pub maintain_interval_s: u64,
+    /// Matching rules and what counts as silent (docs/reconciliation.md).
+    #[serde(default)]
+    pub reconcile: RuleConfig,
+    /// Thresholds behind the suggested condition (docs/reconciliation.md).
+    #[serde(default)]
+    pub condition: ConditionConfig,
+    /// Seconds between reconciliation runs (also run after every import through the API).
+    #[serde(default = "default_reconcile")]
+    pub reconcile_interval_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,6 +71,9 @@ impl Default for HttpConfig {
 fn default_maintain() -> u64 {
     60
 }
+fn default_reconcile() -> u64 {
+    300
+}
 fn default_client_id() -> String {
     "pantau-collector".into()
 }
@@ -86,6 +100,13 @@ impl CollectorConfig {
         pantau_agent::link::BrokerAddr::parse(&cfg.mqtt.url)
             .map_err(|e| anyhow::anyhow!("{}: mqtt.url: {e}", path.display()))?;
         Ok(cfg)
+    }
+
+    pub fn reconcile_settings(&self) -> crate::reconciler::Settings {
+        crate::reconciler::Settings {
+            rules: self.reconcile.clone(),
+            condition: self.condition.clone(),
+        }
     }
 
     pub fn database(&self) -> PathBuf {

@@ -77,6 +77,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         },
         retention: Retention::default(),
         maintain_interval_s: 60,
+        reconcile: Default::default(),
+        condition: Default::default(),
+        // The demo should show reconciliation moving within a minute.
+        reconcile_interval_s: 15,
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let listener = crate::serve::bind(&cfg.http.listen).await?;

@@ -9,6 +9,8 @@ pub mod i18n;
 pub mod ingest;
 pub mod maintain;
 pub mod reconcile;
+pub mod reconcile_cli;
+pub mod reconciler;
 pub mod register;
 pub mod serve;
 pub mod store;

@@ -1,6 +1,6 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
-use pantau_collector::{config, demo, enroll, register, serve, store};
+use pantau_collector::{config, demo, enroll, reconcile_cli, register, serve, store};
 
 use clap::{Args, Parser, Subcommand};
 use config::CollectorConfig;
@@ -23,10 +23,10 @@ struct Cli {
 #[derive(Args, Clone)]
 struct StoreArgs {
     /// Collector config file (its `data_dir` holds the database).
-    #[arg(long, short, conflicts_with = "data")]
+    #[arg(long, short, conflicts_with = "data", global = true)]
     config: Option<PathBuf>,
     /// Data folder holding `pantau.db` (as used by `demo`).
-    #[arg(long)]
+    #[arg(long, global = true)]
     data: Option<PathBuf>,
 }
 
@@ -64,6 +64,27 @@ enum Command {
     /// The BMD asset register (KIB B).
     #[command(subcommand)]
     Register(RegisterCommand),
+    /// Reconcile the register with what agents report, now, and print the summary.
+    Reconcile {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        out: reconcile_cli::Output,
+    },
+    /// Flags raised by reconciliation (and later by policy and network checks).
+    Flags {
+        #[command(subcommand)]
+        cmd: reconcile_cli::FlagsCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The review queue and operators' link / confirm / unlink decisions.
+    Match {
+        #[command(subcommand)]
+        cmd: reconcile_cli::MatchCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +150,15 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config } => serve::serve(CollectorConfig::load(&config)?).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Reconcile { store, out } => {
+            let settings = store
+                .config()?
+                .map(|c| c.reconcile_settings())
+                .unwrap_or_default();
+            reconcile_cli::reconcile(&store.open()?, &settings, &out).await
+        }
+        Command::Flags { cmd, store } => reconcile_cli::flags(&store.open()?, cmd).await,
+        Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
         Command::Enroll(EnrollCommand::Import { file, store }) => {
             let db = store.open()?;
             let (added, skipped) = enroll::import(&db, &file).await?;

@@ -41,9 +41,19 @@ pub fn start(
         cfg.retention,
         rx.clone(),
     )));
+    let reconcile_now = Arc::new(tokio::sync::Notify::new());
+    tasks.push(tokio::spawn(crate::reconciler::run_loop(
+        store.clone(),
+        cfg.reconcile_settings(),
+        Duration::from_secs(cfg.reconcile_interval_s.max(1)),
+        reconcile_now.clone(),
+        rx.clone(),
+    )));
     let app = web::router(AppState {
         store: store.clone(),
         telemetry,
+        reconcile: cfg.reconcile_settings(),
+        reconcile_now,
     });
     let mut web_rx = rx;
     tasks.push(tokio::spawn(async move {

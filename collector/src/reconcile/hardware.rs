@@ -27,16 +27,67 @@ pub struct HardwareSummary {
 }
 
 impl HardwareSummary {
-    pub fn of(_inv: &pantau_proto::body::Inventory) -> HardwareSummary {
-        todo!("hardware summary")
+    pub fn of(inv: &pantau_proto::body::Inventory) -> HardwareSummary {
+        use pantau_proto::body::inventory::DiskKind;
+        let gib = 1024.0 * 1024.0 * 1024.0;
+        let mut disks: Vec<String> = inv
+            .disks
+            .iter()
+            .filter(|d| !d.removable && !matches!(d.kind, DiskKind::Usb | DiskKind::Virtual))
+            .map(|d| match (&d.model, &d.serial) {
+                (Some(m), Some(s)) => format!("{m} ({s})"),
+                _ => format!("{} {} GB", d.name, d.size_bytes / 1_000_000_000),
+            })
+            .collect();
+        disks.sort();
+        let mut nics: Vec<String> = inv
+            .nics
+            .iter()
+            .filter(|n| n.physical)
+            .filter_map(|n| n.perm_mac.clone().or_else(|| n.mac.clone()))
+            .filter(|m| !pantau_proto::identifiers::is_unusable_mac(m))
+            .collect();
+        nics.sort();
+        nics.dedup();
+        HardwareSummary {
+            cpu_model: inv.cpu.model.clone(),
+            memory_gib: (inv.memory.total_bytes as f64 / gib).round() as u64,
+            disks,
+            nics,
+        }
     }
 }
 
 /// What changed from `prev` to `next`; `None` when nothing that matters did.
 pub fn diff(
-    _prev: &HardwareSummary,
-    _next: &HardwareSummary,
-    _at: DateTime<Utc>,
+    prev: &HardwareSummary,
+    next: &HardwareSummary,
+    at: DateTime<Utc>,
 ) -> Option<HardwareChange> {
-    todo!("hardware diff")
+    let mut changes = Vec::new();
+    if prev.cpu_model != next.cpu_model {
+        changes.push(format!(
+            "CPU: {} → {}",
+            prev.cpu_model.as_deref().unwrap_or("-"),
+            next.cpu_model.as_deref().unwrap_or("-")
+        ));
+    }
+    if prev.memory_gib != next.memory_gib {
+        changes.push(format!(
+            "RAM: {} GiB → {} GiB",
+            prev.memory_gib, next.memory_gib
+        ));
+    }
+    for (what, a, b) in [
+        ("disk", &prev.disks, &next.disks),
+        ("NIC", &prev.nics, &next.nics),
+    ] {
+        for gone in a.iter().filter(|x| !b.contains(x)) {
+            changes.push(format!("{what} dilepas: {gone}"));
+        }
+        for new in b.iter().filter(|x| !a.contains(x)) {
+            changes.push(format!("{what} ditambah: {new}"));
+        }
+    }
+    (!changes.is_empty()).then_some(HardwareChange { at, changes })
 }

@@ -14,6 +14,23 @@ use serde::Serialize;
 
 pub type Result<T> = anyhow::Result<T>;
 
+/// Who the collector itself is in flag and decision history; no operator may use it.
+pub const SYSTEM_ACTOR: &str = "pantau";
+
+/// A request the store refuses because of what was asked, not because something broke
+/// (unknown host, a flag already resolved, a bad filter). The API answers it with 4xx.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+/// Refuse with a sentence.
+#[macro_export]
+macro_rules! refuse {
+    ($($arg:tt)*) => {
+        return Err($crate::store::Refusal(format!($($arg)*)).into())
+    };
+}
+
 /// An agent the collector knows, from enrollment. Its OPD is what was recorded here, never
 /// what the agent claims.
 #[derive(Debug, Clone)]
@@ -233,6 +250,120 @@ pub struct RegisterLine {
     pub open_flags: Vec<String>,
 }
 
+/// What reconciliation reads from the store.
+#[derive(Debug, Clone, Default)]
+pub struct ReconcileInputs {
+    pub assets: Vec<crate::reconcile::AssetFacts>,
+    /// Hosts with `suggestion` unset: it depends on configuration, see `health`.
+    pub hosts: Vec<crate::reconcile::HostFacts>,
+    /// Health evidence of each host's newest inventory, aligned with `hosts`.
+    pub health: Vec<Option<sqlite::HealthRecord>>,
+    pub decisions: Vec<crate::reconcile::Decision>,
+}
+
+/// What one reconciliation run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub hosts: usize,
+    pub assets: usize,
+    pub matched: usize,
+    pub review: usize,
+    pub unregistered: usize,
+    pub silent: usize,
+    pub findings: usize,
+    /// Flags newly opened, reopened, and resolved because the problem cleared.
+    pub opened: usize,
+    pub reopened: usize,
+    pub resolved: usize,
+}
+
+/// Which flags to list.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlagFilter {
+    /// `open`, `acknowledged`, `resolved`; several comma separated; default open and
+    /// acknowledged.
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub opd: Option<String>,
+    pub subject: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A flag with its lifecycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Flag {
+    pub id: i64,
+    pub kind: String,
+    pub subject_kind: String,
+    pub subject: String,
+    pub opd: String,
+    pub state: String,
+    pub summary: String,
+    pub evidence: serde_json::Value,
+    pub article: String,
+    pub opened_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_found_at: DateTime<Utc>,
+    pub ack_by: Option<String>,
+    pub ack_at: Option<DateTime<Utc>>,
+    pub ack_note: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_note: Option<String>,
+    pub reopen_count: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlagAction {
+    Ack,
+    Resolve,
+}
+
+/// A host in the review queue and what the rules found for it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewItem {
+    pub agent_id: String,
+    pub opd: String,
+    pub hostname: Option<String>,
+    pub reason: crate::reconcile::ReviewReason,
+    pub candidates: Vec<crate::reconcile::Candidate>,
+}
+
+/// Counts for one OPD (or the city, with `kode_lokasi` "*").
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReconcileCounts {
+    pub kode_lokasi: String,
+    pub nama_opd: Option<String>,
+    /// Current register assets under the ICT kode barang prefix.
+    pub registered_ict: u64,
+    /// Of those, the ones expected to run an agent.
+    pub expected_agents: u64,
+    pub matched: u64,
+    /// Reporting hosts enrolled in this OPD that match no asset.
+    pub unregistered: u64,
+    pub silent: u64,
+    /// Hosts enrolled in this OPD waiting in the review queue.
+    pub in_review: u64,
+    /// ICT assets by the register's condition code (B, KB, RR, RB, "-" for none).
+    pub register_condition: std::collections::BTreeMap<String, u64>,
+    /// Matched assets by suggested condition code.
+    pub suggested_condition: std::collections::BTreeMap<String, u64>,
+    /// Open or acknowledged flags by kind.
+    pub open_flags: std::collections::BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReconcileSummary {
+    /// The last run, if any.
+    pub last_run: Option<RunReport>,
+    pub city: ReconcileCounts,
+    pub opds: Vec<ReconcileCounts>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Record a new agent. Fails if the id is taken.
@@ -269,4 +400,32 @@ pub trait Store: Send + Sync {
     /// Current register assets with their reconciliation state, ordered by kode lokasi,
     /// kode barang, nomor register; only one OPD's with `opd`.
     async fn register_lines(&self, opd: Option<&str>) -> Result<Vec<RegisterLine>>;
+
+    /// Everything reconciliation reads, in one consistent snapshot.
+    async fn reconcile_inputs(&self) -> Result<ReconcileInputs>;
+    /// Replace the stored reconciliation result and bring flags in line with `result`'s
+    /// findings, in one transaction. `suggested` maps asset keys to the matched host's
+    /// suggested condition.
+    async fn save_reconciliation(
+        &self,
+        result: crate::reconcile::Reconciliation,
+        suggested: std::collections::HashMap<String, crate::reconcile::condition::Suggestion>,
+        report: RunReport,
+    ) -> Result<RunReport>;
+    /// Counts per OPD and city-wide; ICT assets are those under `ict_prefix`.
+    async fn reconcile_summary(&self, ict_prefix: &str) -> Result<ReconcileSummary>;
+    async fn review_queue(&self, opd: Option<&str>) -> Result<Vec<ReviewItem>>;
+    /// Record an operator's link, confirm or unlink. Fails if the host or asset is unknown,
+    /// or (confirm) if the rules never proposed the pair.
+    async fn decide(&self, decision: crate::reconcile::Decision) -> Result<()>;
+    async fn flags(&self, filter: FlagFilter) -> Result<Vec<Flag>>;
+    async fn flag(&self, id: i64) -> Result<Option<Flag>>;
+    /// Acknowledge or resolve a flag by hand; `None` if there is no such flag.
+    async fn flag_action(
+        &self,
+        id: i64,
+        action: FlagAction,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<Option<Flag>>;
 }

@@ -18,6 +18,10 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub telemetry: Arc<Telemetry>,
+    /// Matching rules and thresholds, for the summary and for decisions.
+    pub reconcile: crate::reconciler::Settings,
+    /// Notified to run reconciliation now (after an import or a decision).
+    pub reconcile_now: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -40,6 +44,9 @@ impl IntoResponse for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
+        if let Some(r) = e.downcast_ref::<crate::store::Refusal>() {
+            return ApiError(StatusCode::UNPROCESSABLE_ENTITY, r.0.clone());
+        }
         tracing::error!("API error: {e:#}");
         ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))
     }

@@ -6,14 +6,19 @@
 //! and the broker then forgets it, so a commit must survive a power cut, not only a crash.
 //! Batching keeps the fsync cost per message small.
 
+mod facts;
+mod flags;
 mod lines;
 mod maintain;
 mod query;
+mod reconcile;
 mod register;
 mod schema;
+mod summary;
 mod write;
 
 use super::*;
+pub use facts::HealthRecord;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -138,7 +143,65 @@ impl Store for SqliteStore {
         self.read(move |c| lines::register_lines(c, opd.as_deref()))
             .await
     }
+
+    async fn reconcile_inputs(&self) -> Result<ReconcileInputs> {
+        // A read transaction, so assets, hosts and decisions are one snapshot.
+        self.read(|c| {
+            let tx = c.unchecked_transaction()?;
+            let out = reconcile::inputs(&tx)?;
+            tx.finish()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn save_reconciliation(
+        &self,
+        result: crate::reconcile::Reconciliation,
+        suggested: std::collections::HashMap<String, crate::reconcile::condition::Suggestion>,
+        report: RunReport,
+    ) -> Result<RunReport> {
+        self.write(move |c| reconcile::save(c, &result, &suggested, report))
+            .await
+    }
+
+    async fn reconcile_summary(&self, ict_prefix: &str) -> Result<ReconcileSummary> {
+        let p = ict_prefix.to_owned();
+        self.read(move |c| summary::summary(c, &p)).await
+    }
+
+    async fn review_queue(&self, opd: Option<&str>) -> Result<Vec<ReviewItem>> {
+        let opd = opd.map(str::to_owned);
+        self.read(move |c| summary::review_queue(c, opd.as_deref()))
+            .await
+    }
+
+    async fn decide(&self, decision: crate::reconcile::Decision) -> Result<()> {
+        self.write(move |c| reconcile::decide(c, &decision)).await
+    }
+
+    async fn flags(&self, filter: FlagFilter) -> Result<Vec<Flag>> {
+        self.read(move |c| flags::list(c, &filter)).await
+    }
+
+    async fn flag(&self, id: i64) -> Result<Option<Flag>> {
+        self.read(move |c| flags::get(c, id)).await
+    }
+
+    async fn flag_action(
+        &self,
+        id: i64,
+        action: FlagAction,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<Option<Flag>> {
+        let (by, note) = (by.to_owned(), note.map(str::to_owned));
+        self.write(move |c| flags::action(c, id, action, &by, note.as_deref(), Utc::now()))
+            .await
+    }
 }
 
+#[cfg(test)]
+mod reconcile_tests;
 #[cfg(test)]
 mod tests;

@@ -124,6 +124,104 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX asset_history_by_key ON asset_history(key, id);
     "#,
+    // 3: reconciliation (issue 3): what each host's newest inventory says, the latest
+    // reconciliation result, operators' decisions, and flags with their lifecycle.
+    r#"
+    -- JSON kept at ingest so reconciliation never re-reads whole inventories:
+    -- facts (identifiers), hardware (HardwareSummary), hardware_change (HardwareChange),
+    -- health ({health, battery}).
+    ALTER TABLE hosts ADD COLUMN facts TEXT;
+    ALTER TABLE hosts ADD COLUMN hardware TEXT;
+    ALTER TABLE hosts ADD COLUMN hardware_change TEXT;
+    ALTER TABLE hosts ADD COLUMN health TEXT;
+    -- Replaced whole by every reconciliation run.
+    CREATE TABLE reconcile_hosts (
+        agent_id  TEXT PRIMARY KEY,
+        opd       TEXT NOT NULL,
+        state     TEXT NOT NULL CHECK (state IN ('matched', 'review', 'unregistered')),
+        asset_key TEXT,
+        rule      TEXT,
+        manual    INTEGER NOT NULL DEFAULT 0,
+        -- MatchEvidence for a match, the candidates and reason for a review.
+        detail    TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE reconcile_assets (
+        key           TEXT PRIMARY KEY,
+        kode_lokasi   TEXT NOT NULL,
+        agent_id      TEXT,
+        in_review     INTEGER NOT NULL,
+        expects_agent INTEGER NOT NULL,
+        silent        INTEGER NOT NULL,
+        last_seen     TEXT,
+        suggested     TEXT,
+        -- Suggestion evidence (JSON list).
+        evidence      TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE reconcile_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        hosts       INTEGER NOT NULL,
+        assets      INTEGER NOT NULL,
+        findings    INTEGER NOT NULL,
+        opened      INTEGER NOT NULL,
+        reopened    INTEGER NOT NULL,
+        resolved    INTEGER NOT NULL
+    );
+    -- Operators' link / confirm / unlink decisions: append-only, so it is also the audit
+    -- trail. The latest row per (agent_id, asset_key) is in force. Keys are stable across
+    -- register re-imports, so decisions survive them.
+    CREATE TABLE decisions (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        agent_id  TEXT NOT NULL,
+        asset_key TEXT NOT NULL,
+        kind      TEXT NOT NULL CHECK (kind IN ('link', 'confirm', 'unlink')),
+        by        TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        note      TEXT,
+        -- The host's identifiers when linked or confirmed (LearnedIds), so the asset is
+        -- found again after a reinstall gives the machine a new agent id.
+        learned   TEXT
+    );
+    CREATE INDEX decisions_by_pair ON decisions(agent_id, asset_key, id);
+    -- One row per (kind, subject), ever: a problem that returns reopens its flag.
+    CREATE TABLE flags (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind          TEXT NOT NULL,
+        subject_kind  TEXT NOT NULL,
+        subject       TEXT NOT NULL,
+        opd           TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+        summary       TEXT NOT NULL,
+        evidence      TEXT NOT NULL,
+        article       TEXT NOT NULL,
+        fingerprint   TEXT NOT NULL,
+        opened_at     TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        -- Last reconciliation that still found the problem.
+        last_found_at TEXT NOT NULL,
+        ack_by        TEXT,
+        ack_at        TEXT,
+        ack_note      TEXT,
+        resolved_by   TEXT,
+        resolved_at   TEXT,
+        resolved_note TEXT,
+        -- Fingerprint when an operator resolved it: the same problem does not reopen it.
+        resolved_fingerprint TEXT,
+        reopen_count  INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (kind, subject)
+    );
+    CREATE INDEX flags_by_state ON flags(state, opd, kind);
+    CREATE TABLE flag_events (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        flag_id INTEGER NOT NULL REFERENCES flags(id),
+        at      TEXT NOT NULL,
+        event   TEXT NOT NULL CHECK (event IN ('opened', 'acknowledged', 'resolved', 'reopened')),
+        by      TEXT NOT NULL,
+        note    TEXT
+    );
+    CREATE INDEX flag_events_by_flag ON flag_events(flag_id, id);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

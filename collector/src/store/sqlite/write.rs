@@ -1,5 +1,7 @@
 //! Enrollment and the ingest commit.
 
+use super::facts;
+use crate::reconcile::hardware::{self, HardwareSummary};
 use crate::store::{points, Accepted, EnrolledAgent, Outcome};
 use pantau_proto::body::{AgentState, Body, Inventory, MetricsBatch, Status};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -112,10 +114,44 @@ fn inventory(tx: &Transaction, agent: &str, seq: u64, inv: &Inventory) -> anyhow
         .or_else(|| inv.os.name.clone())
         .or_else(|| Some(inv.os.family.clone()).filter(|f| !f.is_empty()));
     // Only a newer inventory replaces the host's picture; a replayed old one is history.
+    let newer: Option<Option<String>> = tx
+        .query_row(
+            "SELECT hardware FROM hosts
+             WHERE agent_id = ?1 AND (inventory_seq IS NULL OR inventory_seq < ?2)",
+            params![agent, seq as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(prev_hardware) = newer else {
+        return Ok(());
+    };
+    let hardware = HardwareSummary::of(inv);
+    let change = prev_hardware
+        .and_then(|p| serde_json::from_str::<HardwareSummary>(&p).ok())
+        .and_then(|p| {
+            hardware::diff(
+                &p,
+                &hardware,
+                inv.collected_at.unwrap_or_else(chrono::Utc::now),
+            )
+        });
     tx.execute(
-        "UPDATE hosts SET hostname = ?2, os = ?3, ip = ?4, inventory_seq = ?5, inventory_at = ?6
-         WHERE agent_id = ?1 AND (inventory_seq IS NULL OR inventory_seq < ?5)",
-        params![agent, inv.hostname, os, primary_ip(inv), seq as i64, ts],
+        "UPDATE hosts SET hostname = ?2, os = ?3, ip = ?4, inventory_seq = ?5, inventory_at = ?6,
+                facts = ?7, hardware = ?8, health = ?9,
+                hardware_change = coalesce(?10, hardware_change)
+         WHERE agent_id = ?1",
+        params![
+            agent,
+            inv.hostname,
+            os,
+            primary_ip(inv),
+            seq as i64,
+            ts,
+            serde_json::to_string(&facts::Observed::of(inv))?,
+            serde_json::to_string(&hardware)?,
+            serde_json::to_string(&facts::HealthRecord::of(inv))?,
+            change.map(|c| serde_json::to_string(&c)).transpose()?,
+        ],
     )?;
     Ok(())
 }
