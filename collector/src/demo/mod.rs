@@ -8,7 +8,6 @@
 use crate::config::{CollectorConfig, HttpConfig, MqttConfig};
 use crate::store::{sqlite::SqliteStore, Retention, Store};
 use pantau_agent::config::AgentConfig;
-use pantau_agent::sim::SimSource;
 use pantau_agent::source::{HostSource, Source};
 use pantau_agent::{runtime, Identity};
 use std::net::SocketAddr;
@@ -32,13 +31,9 @@ pub struct DemoArgs {
     sim: usize,
 }
 
-/// OPDs of the sample register (kode lokasi), so that simulated hosts land in real OPDs.
-const OPDS: [&str; 4] = [
-    "82.71.02.16.01",
-    "82.71.02.01.01",
-    "82.71.03.02.01",
-    "82.71.04.01.01",
-];
+pub mod register;
+
+use register::OPDS;
 
 fn pick(explicit: Option<SocketAddr>, default: &str) -> anyhow::Result<SocketAddr> {
     if let Some(a) = explicit {
@@ -88,12 +83,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let host = hostname();
     let local_id = format!("local-{}", sanitize(&host));
-    let mut agents = vec![(local_id.clone(), OPDS[0].to_string(), None)];
+    load_register(&*store, &data, args.sim).await?;
+    let mut agents = vec![(local_id.clone(), OPDS[0].0.to_string(), None)];
     for i in 0..args.sim {
         agents.push((
             format!("sim-{:04}", i + 1),
-            OPDS[i % OPDS.len()].to_string(),
-            Some(i as u64 + 1),
+            register::sim_opd(i).to_string(),
+            Some(i),
         ));
     }
     let mut handles = Vec::new();
@@ -114,7 +110,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 None,
                 acfg.metrics.top_processes,
             )),
-            Some(s) => Box::new(SimSource::new(s, &opd.replace('.', "")[4..8])),
+            Some(i) => Box::new(register::sim_source(i)),
         };
         let rx = agents_rx.clone();
         handles.push(tokio::spawn(async move {
@@ -135,6 +131,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("  Data:                {}", data.display());
     println!(
+        "  Register BMD (demo): {}",
+        data.join("register-demo.csv").display()
+    );
+    println!(
         "  Agents:              this host as {local_id}, plus {} simulated",
         args.sim
     );
@@ -151,6 +151,25 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for t in running.tasks {
         let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
     }
+    Ok(())
+}
+
+/// Import the demo register (written to `DATA/register-demo.csv` for a look or an edit),
+/// unless the database already holds a register: a reused data folder keeps the one an
+/// operator imported.
+async fn load_register(store: &dyn Store, data: &Path, sims: usize) -> anyhow::Result<()> {
+    if !store.register_lines(None).await?.is_empty() {
+        return Ok(());
+    }
+    let path = data.join("register-demo.csv");
+    let text = register::csv(sims);
+    std::fs::write(&path, &text)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    let parsed = crate::register::parse_bytes("register-demo.csv", text.as_bytes())
+        .map_err(|e| anyhow::anyhow!("demo register: {e}"))?;
+    store
+        .import_register(&parsed.rows, "register-demo.csv", false)
+        .await?;
     Ok(())
 }
 
