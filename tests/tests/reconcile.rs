@@ -108,13 +108,13 @@ fn register_and_fleet_are_reconciled_and_operators_decide() {
     let mut csv = String::from(
         "kode_lokasi,kode_barang,nama_barang,nomor_register,merk,tipe,nomor_pabrik,kondisi\n",
     );
-    for i in 0..6 {
+    for (i, host) in inv.iter().enumerate().take(6) {
         let (kode, tipe) = match i {
             4 => (opd(5), model(i)),
             5 => (opd(i), "OptiPlex 9020".to_string()),
             _ => (opd(i), model(i)),
         };
-        let merk = inv[i]["system"]["vendor"].as_str().unwrap();
+        let merk = host["system"]["vendor"].as_str().unwrap();
         csv += &format!(
             "{kode},1.3.2.10.01.02.001,P.C Unit,{:06},{merk},{tipe},{},B\n",
             i + 1,
