@@ -131,6 +131,12 @@ struct HostLabels {
     state: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FlagLabels {
+    opd: String,
+    kind: String,
+}
+
 async fn prometheus(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let mut text = String::new();
     encode(&mut text, &s.telemetry.registry)
@@ -153,6 +159,48 @@ async fn prometheus(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     }
     let mut reg = Registry::with_prefix("pantau");
     reg.register("hosts", "Enrolled hosts by OPD and connection state", hosts);
+    // Reconciliation figures from the last stored run, for alerting on silent assets and
+    // open flags per OPD.
+    let summary = s
+        .store
+        .reconcile_summary(&s.reconcile.rules.ict_prefix)
+        .await?;
+    let assets = Family::<HostLabels, Gauge>::default();
+    let flags = Family::<FlagLabels, Gauge>::default();
+    for o in &summary.opds {
+        for (state, n) in [
+            ("registered", o.registered_ict),
+            ("matched", o.matched),
+            ("silent", o.silent),
+            ("unregistered", o.unregistered),
+            ("review", o.in_review),
+        ] {
+            assets
+                .get_or_create(&HostLabels {
+                    opd: o.kode_lokasi.clone(),
+                    state: state.into(),
+                })
+                .set(n as i64);
+        }
+        for (kind, n) in &o.open_flags {
+            flags
+                .get_or_create(&FlagLabels {
+                    opd: o.kode_lokasi.clone(),
+                    kind: kind.clone(),
+                })
+                .set(*n as i64);
+        }
+    }
+    reg.register(
+        "reconcile_assets",
+        "ICT assets and hosts by OPD and reconciliation state (registered, matched, silent, unregistered, review)",
+        assets,
+    );
+    reg.register(
+        "flags_open",
+        "Open or acknowledged flags by OPD and kind",
+        flags,
+    );
     let mut more = String::new();
     encode(&mut more, &reg).map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
     // Both encodings end with "# EOF"; keep one, at the very end.
