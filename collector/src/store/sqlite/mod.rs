@@ -202,6 +202,8 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
+mod bench_tests;
+#[cfg(test)]
 mod reconcile_tests;
 #[cfg(test)]
 mod tests;
