@@ -2,6 +2,8 @@
 
 use pantau_collector::{config, demo, enroll, reconcile_cli, register, serve, store};
 
+use pantau_collector::i18n::Lang;
+
 use clap::{Args, Parser, Subcommand};
 use config::CollectorConfig;
 use std::path::PathBuf;
@@ -99,6 +101,27 @@ enum RegisterCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Write the register with what Pantau found (match status, last seen, suggested
+    /// condition) as XLSX (a summary sheet and one sheet per OPD) or CSV; see
+    /// docs/register-format.md#exporting.
+    Export {
+        #[arg(long, value_enum, default_value = "xlsx")]
+        format: register::export::Format,
+        /// Output file; default `register-pantau-YYYYMMDD.xlsx|csv` in the current folder.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only this OPD (kode lokasi, e.g. 82.71.03.02.01).
+        #[arg(long)]
+        opd: Option<String>,
+        /// Language of headers, status words and messages.
+        #[arg(long, value_enum, default_value = "id")]
+        lang: Lang,
+        /// CSV separator: `;` (what Excel with Indonesian settings opens), `,` or `tab`.
+        #[arg(long, default_value = ";", value_parser = register::export::parse_delimiter)]
+        delimiter: u8,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -170,6 +193,25 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             store,
         }) => register::import::run(&file, dry_run, || store.open()).await,
+        Command::Register(RegisterCommand::Export {
+            format,
+            out,
+            opd,
+            lang,
+            delimiter,
+            store,
+        }) => {
+            let db = store.open()?;
+            let options = register::export::Options {
+                lang,
+                delimiter,
+                ..Default::default()
+            };
+            let said = register::export::run(&db, format, out.as_deref(), opd.as_deref(), &options)
+                .await?;
+            print!("{said}");
+            Ok(())
+        }
         Command::Enroll(EnrollCommand::Add {
             agent,
             opd,

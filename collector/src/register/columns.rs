@@ -74,7 +74,8 @@ pub const REQUIRED: [Field; 3] = [Field::KodeLokasi, Field::KodeBarang, Field::N
 
 /// Every accepted header, as people write it; compared after [`normalize_header`].
 /// Sources: Pantau's own format (first alias of each field), the KIB B layout of Permendagri
-/// 19/2016 as exported by SIMDA BMD, and e-BMD style exports.
+/// 19/2016 as exported by SIMDA BMD, e-BMD style exports, and the headers of Pantau's own
+/// export in both languages (`register/export`), so that an export re-imports.
 pub const ALIASES: &[(Field, &[&str])] = &[
     (
         Field::KodeLokasi,
@@ -84,6 +85,7 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Kd Lokasi",
             "Kode UPB",
             "Kode Lokasi UPB",
+            "Location Code",
         ],
     ),
     (
@@ -99,6 +101,7 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Nama Unit Kerja",
             "Perangkat Daerah",
             "Nama Perangkat Daerah",
+            "OPD Name",
         ],
     ),
     (
@@ -111,6 +114,7 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "KODE ASET 108",
             "Kode Aset",
             "Kode Barang 108",
+            "Item Code",
         ],
     ),
     (
@@ -125,6 +129,7 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Nama Aset",
             "Uraian Barang",
             "Uraian",
+            "Item Name",
         ],
     ),
     (
@@ -137,13 +142,14 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Nomor Reg",
             "Register",
             "Reg",
+            "Register Number",
         ],
     ),
     (
         Field::Nibar,
         &["nibar", "Nomor Induk Barang", "No Induk Barang"],
     ),
-    (Field::Merk, &["merk", "Merek"]),
+    (Field::Merk, &["merk", "Merek", "Brand"]),
     (Field::Tipe, &["tipe", "Type", "Model"]),
     (
         Field::MerkTipe,
@@ -170,6 +176,7 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Tgl Perolehan",
             "Tanggal Pembelian",
             "Tgl Pembelian",
+            "Year Acquired",
         ],
     ),
     (
@@ -203,15 +210,30 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "NILAI PEROLEHAN",
             "Nilai",
             "Nilai Perolehan Rp",
+            "Price",
         ],
     ),
     (
         Field::Kondisi,
-        &["kondisi", "Kondisi Barang", "Keadaan Barang", "Keadaan"],
+        &[
+            "kondisi",
+            "Kondisi Barang",
+            "Keadaan Barang",
+            "Keadaan",
+            "Kondisi Register",
+            "Register Condition",
+        ],
     ),
     (
         Field::Ruangan,
-        &["ruangan", "Ruang", "Nama Ruangan", "Nama Ruang", "Letak"],
+        &[
+            "ruangan",
+            "Ruang",
+            "Nama Ruangan",
+            "Nama Ruang",
+            "Letak",
+            "Room",
+        ],
     ),
     (
         Field::Pemegang,
@@ -222,9 +244,13 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Penanggung Jawab",
             "Pengguna",
             "Pemakai",
+            "Holder",
         ],
     ),
-    (Field::Keterangan, &["keterangan", "Ket", "Catatan"]),
+    (
+        Field::Keterangan,
+        &["keterangan", "Ket", "Catatan", "Remarks"],
+    ),
     (
         Field::Jumlah,
         &["jumlah", "Jml", "Jumlah Barang", "Banyaknya", "Qty"],
@@ -244,6 +270,31 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Nomor BPKB",
             "No BPKB",
             "Satuan",
+        ],
+    ),
+    // Pantau's own export (`register/export`) adds what reconciliation found; re-importing
+    // that file must read the register columns and skip these without a warning each.
+    (
+        Field::Ignored,
+        &[
+            "Status Pencocokan",
+            "Match Status",
+            "Agent",
+            "Hostname",
+            "Aturan Pencocokan",
+            "Match Rule",
+            "Terakhir Terlihat (UTC)",
+            "Last Seen (UTC)",
+            "Nomor Pabrik Terpantau",
+            "Observed Serial Number",
+            "Merk/Model Terpantau",
+            "Observed Make/Model",
+            "Kondisi Saran",
+            "Suggested Condition",
+            "Bukti Kondisi",
+            "Condition Evidence",
+            "Flag Terbuka",
+            "Open Flags",
         ],
     ),
 ];

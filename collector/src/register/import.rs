@@ -1,13 +1,88 @@
-//! `pantau-collector register import FILE [--dry-run]`: parse a register file, store it, and
-//! say what changed, in Bahasa Indonesia with English in parentheses.
+//! Importing a register file: the logic shared by `pantau-collector register import FILE
+//! [--dry-run]` and `POST /api/v1/assets/import`. Both parse first and touch the store only
+//! when the whole file is valid; both get the same typed [`ImportOutcome`] back. The CLI
+//! prints it in Bahasa Indonesia with English in parentheses, the API returns it as JSON.
 
-use super::parse_file;
+use super::{parse_bytes, parse_file, Diagnostic, ParseErrors, Parsed};
 use crate::store::{ImportReport, Store};
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 
 /// Per-asset lines shown for each kind of change before "... and N more".
 const LIST_CAP: usize = 50;
+
+/// What an accepted import did (or, for a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportOutcome {
+    /// The file name as recorded in the asset history and used in diagnostics.
+    pub source: String,
+    pub dry_run: bool,
+    /// Register assets in the file (a register range counts each number).
+    pub rows: usize,
+    #[serde(flatten)]
+    pub report: ImportReport,
+    /// What was accepted but deserves a look (unknown columns, skipped lines, ...).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why an import stored nothing.
+#[derive(Debug)]
+pub enum ImportError {
+    /// The file has errors: every one of them, with its place. The store was not touched.
+    Refused(ParseErrors),
+    /// The file was valid but the store failed (the transaction was rolled back).
+    Store(anyhow::Error),
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImportError::Refused(e) => write!(
+                f,
+                "{} kesalahan, tidak ada yang diimpor ({} errors, nothing imported)",
+                e.0.len(),
+                e.0.len()
+            ),
+            ImportError::Store(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// The name a path is recorded under: its file name, as the API records an upload's.
+pub fn source_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Parses `bytes` as the file `name` (its extension picks the reader). CPU-bound: the API
+/// runs it on a blocking thread, since a 50 MiB workbook takes a while.
+pub fn parse(name: &str, bytes: &[u8]) -> Result<Parsed, ImportError> {
+    parse_bytes(name, bytes).map_err(ImportError::Refused)
+}
+
+/// Stores rows that [`parse`] accepted, in one transaction (rolled back for a dry run).
+pub async fn apply(
+    store: &dyn Store,
+    source: &str,
+    parsed: Parsed,
+    dry_run: bool,
+) -> Result<ImportOutcome, ImportError> {
+    let report = store
+        .import_register(&parsed.rows, source, dry_run)
+        .await
+        .map_err(ImportError::Store)?;
+    Ok(ImportOutcome {
+        source: source.to_string(),
+        dry_run,
+        rows: parsed.rows.len(),
+        report,
+        warnings: parsed.warnings,
+    })
+}
 
 /// Parses `file` and imports it into the store `open` gives. A file with errors is refused
 /// before the database is opened: every diagnostic goes to stderr and the result is an error.
@@ -16,31 +91,22 @@ pub async fn run<S: Store>(
     dry_run: bool,
     open: impl FnOnce() -> anyhow::Result<S>,
 ) -> anyhow::Result<()> {
+    let source = source_name(file);
     let parsed = match parse_file(file) {
         Ok(p) => p,
         Err(errors) => {
             for d in &errors.0 {
                 eprintln!("{d}");
             }
-            anyhow::bail!(
-                "{} kesalahan, tidak ada yang diimpor ({} errors, nothing imported)",
-                errors.0.len(),
-                errors.0.len()
-            );
+            return Err(ImportError::Refused(errors).into());
         }
     };
     for w in &parsed.warnings {
         eprintln!("peringatan (warning): {w}");
     }
     let store = open()?;
-    let source = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| file.display().to_string());
-    let report = store
-        .import_register(&parsed.rows, &source, dry_run)
-        .await?;
-    print!("{}", summary(&report, dry_run));
+    let outcome = apply(&store, &source, parsed, dry_run).await?;
+    print!("{}", summary(&outcome.report, dry_run));
     Ok(())
 }
 

@@ -3,11 +3,13 @@
 //! Parsing is all-or-nothing: [`parse_file`] returns every row, or every problem found (one
 //! [`Diagnostic`] per bad value, each as `file:line:column`) and no rows, so an import can
 //! never store half a register. Parsing never touches the database; [`import`] (the
-//! `register import` command) stores what it returns. The accepted format, aliases and normalization rules
-//! are documented in `docs/register-format.md`.
+//! `register import` command and the import API) stores what it returns; [`export`] writes
+//! the stored register back out as XLSX or CSV. The accepted format, aliases and
+//! normalization rules are documented in `docs/register-format.md`.
 
 mod columns;
 mod csv_input;
+pub mod export;
 mod header;
 pub mod import;
 mod kode;
