@@ -99,7 +99,13 @@ async fn import_inner(s: AppState, q: ImportQuery, request: Request) -> Result<R
         Err(e) => Err(e),
     };
     match result {
-        Ok(outcome) => Ok(Json(outcome).into_response()),
+        Ok(outcome) => {
+            if !q.dry_run {
+                // The register changed: reconcile now rather than at the next interval.
+                s.reconcile_now.notify_one();
+            }
+            Ok(Json(outcome).into_response())
+        }
         Err(ImportError::Refused(errors)) => {
             let body = json!({
                 "error": ImportError::Refused(errors.clone()).to_string(),

@@ -25,6 +25,8 @@ impl Api {
         let router = super::super::router(AppState {
             store: Arc::new(store),
             telemetry: Arc::new(Telemetry::new()),
+            reconcile: Default::default(),
+            reconcile_now: Default::default(),
         });
         Api { _dir: dir, router }
     }
