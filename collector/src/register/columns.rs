@@ -161,8 +161,11 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Merk dan Tipe",
         ],
     ),
-    (Field::Ukuran, &["ukuran", "ukuran_cc", "Ukuran/CC", "CC"]),
-    (Field::Bahan, &["bahan"]),
+    (
+        Field::Ukuran,
+        &["ukuran", "ukuran_cc", "Ukuran/CC", "CC", "Size"],
+    ),
+    (Field::Bahan, &["bahan", "Material"]),
     (
         Field::TahunPerolehan,
         &[
@@ -198,6 +201,7 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "Asal Usul",
             "Asal-usul Perolehan",
             "Cara Perolehan",
+            "Origin",
         ],
     ),
     (

@@ -222,8 +222,11 @@ pub struct RegisterLine {
     pub nibar: Option<String>,
     pub merk: String,
     pub tipe: String,
+    pub ukuran: String,
+    pub bahan: String,
     pub tahun_perolehan: Option<i32>,
     pub nomor_pabrik: Option<String>,
+    pub asal_usul: String,
     pub harga_rupiah: Option<i64>,
     /// The register's own condition; never overwritten by Pantau.
     pub kondisi: Option<crate::register::Condition>,

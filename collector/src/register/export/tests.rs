@@ -33,6 +33,9 @@ fn lines() -> Vec<RegisterLine> {
         nomor_register: "000001".into(),
         merk: "HP".into(),
         tipe: "ProDesk 400 G7 MT".into(),
+        ukuran: "-".into(),
+        bahan: "Campuran".into(),
+        asal_usul: "Pembelian".into(),
         tahun_perolehan: Some(2021),
         nomor_pabrik: Some("4CE1234ABC".into()),
         harga_rupiah: Some(12_450_000),
@@ -155,8 +158,11 @@ fn workbook_has_a_summary_and_one_sheet_per_opd() {
         Data::Empty,
         s("HP"),
         s("ProDesk 400 G7 MT"),
+        s("-"),
+        s("Campuran"),
         Data::Float(2021.0),
         s("4CE1234ABC"),
+        s("Pembelian"),
         Data::Float(12_450_000.0),
         s("Baik"),
         s("Bidang Aplikasi; Lt. 2"),
@@ -175,7 +181,7 @@ fn workbook_has_a_summary_and_one_sheet_per_opd() {
     ];
     assert_eq!(expected.len(), COLUMNS.len());
     for (c, want) in expected.iter().enumerate() {
-        if c == 19 {
+        if c == 22 {
             let Data::DateTime(t) = cell(opd, 3, c) else {
                 panic!("last seen is not a date-time: {:?}", cell(opd, 3, c));
             };
@@ -184,9 +190,9 @@ fn workbook_has_a_summary_and_one_sheet_per_opd() {
         }
         assert_eq!(&cell(opd, 3, c), want, "column {c} ({})", COLUMNS[c].id);
     }
-    assert_eq!(cell(opd, 4, 15), s("Tidak melapor"));
-    assert_eq!(cell(opd, 4, 10), Data::Empty, "no harga stays empty, not 0");
-    assert_eq!(cell(&sheets[2].1, 3, 15), s("Tidak dipantau"));
+    assert_eq!(cell(opd, 4, 18), s("Tidak melapor"));
+    assert_eq!(cell(opd, 4, 13), Data::Empty, "no harga stays empty, not 0");
+    assert_eq!(cell(&sheets[2].1, 3, 18), s("Tidak dipantau"));
 }
 
 #[test]
@@ -196,9 +202,9 @@ fn english_workbook_translates_headers_and_words_not_conditions() {
     assert_eq!(sheets[0].0, "Summary");
     let opd = &sheets[1].1;
     assert_eq!(cell(opd, 2, 0), Data::String("Location Code".into()));
-    assert_eq!(cell(opd, 2, 15), Data::String("Match Status".into()));
-    assert_eq!(cell(opd, 3, 15), Data::String("Matched".into()));
-    assert_eq!(cell(opd, 3, 11), Data::String("Baik".into()));
+    assert_eq!(cell(opd, 2, 18), Data::String("Match Status".into()));
+    assert_eq!(cell(opd, 3, 18), Data::String("Matched".into()));
+    assert_eq!(cell(opd, 3, 14), Data::String("Baik".into()));
     let again = reimported("export-en.xlsx", &bytes);
     assert_eq!(parsed_keys(&again), keys(&lines()));
 }
@@ -337,7 +343,7 @@ async fn stored_samples_export_and_reimport_unchanged() {
             .await
             .unwrap();
         assert!(
-            report.added.is_empty() && report.removed.is_empty(),
+            report.added.is_empty() && report.removed.is_empty() && report.changed.is_empty(),
             "{report:?}"
         );
     }

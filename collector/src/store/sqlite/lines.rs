@@ -24,6 +24,9 @@ pub fn register_lines(c: &Connection, opd: Option<&str>) -> anyhow::Result<Vec<R
                 a.nomor_pabrik, a.harga_rupiah, a.kondisi, a.ruangan, a.pemegang, a.keterangan,
                 r.agent_id, r.in_review, r.silent, r.last_seen, r.suggested, r.evidence,
                 h.hostname, h.facts, m.rule,
+                coalesce(json_extract(a.row, '$.ukuran'), ''),
+                coalesce(json_extract(a.row, '$.bahan'), ''),
+                coalesce(json_extract(a.row, '$.asal_usul'), ''),
                 (SELECT json_group_array(DISTINCT f.kind) FROM flags f
                  WHERE f.state != 'resolved'
                    AND (f.subject = a.key OR (r.agent_id IS NOT NULL AND f.subject = r.agent_id)))
@@ -81,8 +84,11 @@ pub fn register_lines(c: &Connection, opd: Option<&str>) -> anyhow::Result<Vec<R
             observed_vendor: observed(r.get(23)?).vendor,
             observed_model: observed(r.get(23)?).model,
             match_rule: r.get(24)?,
+            ukuran: r.get(25)?,
+            bahan: r.get(26)?,
+            asal_usul: r.get(27)?,
             open_flags: r
-                .get::<_, Option<String>>(25)?
+                .get::<_, Option<String>>(28)?
                 .and_then(|j| serde_json::from_str(&j).ok())
                 .unwrap_or_default(),
         })

@@ -10,7 +10,9 @@ use std::collections::{HashMap, HashSet};
 
 /// Fields of [`AssetRow`] that say where the row was in the file, not what the asset is:
 /// a re-sorted export must not read as a change.
-const NOT_COMPARED: &[&str] = &["source_line"];
+/// Properties of the source line, not of the asset: `jumlah` on a range line is the whole
+/// range's count, and an export (one line per asset) writes none.
+const NOT_COMPARED: &[&str] = &["source_line", "jumlah"];
 
 /// A stored asset: its row as JSON and whether it is marked removed.
 struct Stored {
