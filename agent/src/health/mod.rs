@@ -2,7 +2,7 @@
 //! shutdowns). Facts only; the collector turns them into a suggested BMD condition.
 //!
 //! Each concern has its own file, whose module doc lists exactly what it emits:
-//! `smart.rs` (smartctl JSON), `disks.rs` (SMART merged with sysfs error counters),
+//! `smart.rs` (smartctl JSON), `smartctl_run.rs` (running it when root), `disks.rs` (SMART merged with sysfs error counters),
 //! `thermal.rs` (hwmon and CPU throttling) and `boots.rs` (unclean shutdowns). Health never
 //! fails the inventory: whatever cannot be read is a debug log line and a missing field.
 //! `docs/agent-collectors.md` has the full list.
@@ -11,6 +11,7 @@ pub mod boots;
 #[cfg(target_os = "linux")]
 mod disks;
 pub mod smart;
+pub mod smartctl_run;
 #[cfg(target_os = "linux")]
 mod thermal;
 
@@ -41,7 +42,7 @@ impl Default for HealthOptions {
 pub struct HealthCollector {
     root: PathBuf,
     opts: HealthOptions,
-    runner: smart::SmartRunner,
+    runner: smartctl_run::SmartRunner,
     boots: Option<boots::BootTracker>,
 }
 
@@ -53,7 +54,7 @@ impl HealthCollector {
         HealthCollector {
             root,
             opts,
-            runner: smart::SmartRunner::default(),
+            runner: smartctl_run::SmartRunner::default(),
             boots,
         }
     }

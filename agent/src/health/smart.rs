@@ -23,8 +23,7 @@
 //!    Files older than [`CACHE_MAX_AGE`] are ignored: a timer that stopped must not keep a
 //!    dead disk looking healthy (or a replaced one looking dead).
 //! 2. When the agent itself runs as root (euid 0), reads `/` and `smartctl` is on `PATH`:
-//!    `smartctl --json -a -n standby /dev/<disk>`, at most once per [`RUN_EVERY`], each run
-//!    killed after [`RUN_TIMEOUT`]. `-n standby` leaves sleeping disks asleep.
+//!    smartctl run by the agent (`smartctl_run.rs`).
 //! 3. Otherwise nothing: the disk gets sysfs figures only.
 //!
 //! Only the fields above are deserialized, all optional; smartctl's exit status is a bit mask
@@ -32,20 +31,11 @@
 
 use pantau_proto::body::health::{DiskHealth, HealthSource};
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 /// Cache files older than this are ignored (the timer writes every 6 hours).
 pub const CACHE_MAX_AGE: Duration = Duration::from_secs(3 * 24 * 3600);
-/// A smartctl run by the agent itself is killed after this long.
-pub const RUN_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often the agent re-runs smartctl itself; SMART counters move over days, not minutes,
-/// and this matches the timer.
-pub const RUN_EVERY: Duration = Duration::from_secs(6 * 3600);
 
 /// The parts of smartctl's JSON report that Pantau reads.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -183,106 +173,6 @@ pub fn from_cache(dir: &Path, disk: &str, now: SystemTime) -> Option<SmartReport
         }
         report
     })
-}
-
-/// smartctl run by the agent itself (only when it is root), results kept between runs.
-///
-/// The runs happen on a thread of their own: the agent's runtime is single-threaded, and a
-/// disk that takes the full timeout must not stall delivery. An inventory waits up to
-/// [`RUN_WAIT`] for a run in progress, which is usually all of it (smartctl takes well under
-/// a second per disk); a slower run lands in the next inventory instead.
-#[derive(Default)]
-pub struct SmartRunner {
-    ran_at: Option<Instant>,
-    pending: Option<mpsc::Receiver<HashMap<String, SmartReport>>>,
-    reports: HashMap<String, SmartReport>,
-}
-
-/// How long one inventory waits for a smartctl run in progress.
-pub const RUN_WAIT: Duration = Duration::from_secs(3);
-
-impl SmartRunner {
-    /// Reports for `disks`, starting a smartctl run when the last one is older than
-    /// [`RUN_EVERY`] and the agent may run it (root, `smartctl` on `PATH`). Empty otherwise.
-    pub fn reports(&mut self, disks: &[String]) -> &HashMap<String, SmartReport> {
-        if self.pending.is_none() && self.ran_at.is_none_or(|t| t.elapsed() >= RUN_EVERY) {
-            self.ran_at = Some(Instant::now());
-            // SAFETY: geteuid has no preconditions and cannot fail.
-            let root = unsafe { libc::geteuid() } == 0;
-            match find_on_path("smartctl") {
-                Some(smartctl) if root => {
-                    let (tx, rx) = mpsc::channel();
-                    let disks = disks.to_vec();
-                    std::thread::spawn(move || {
-                        let reports = disks
-                            .into_iter()
-                            .filter_map(|d| {
-                                let r = run_smartctl(&smartctl, &d);
-                                if r.is_none() {
-                                    tracing::debug!("smartctl gave no SMART data for {d}");
-                                }
-                                Some((d, r?))
-                            })
-                            .collect();
-                        let _ = tx.send(reports);
-                    });
-                    self.pending = Some(rx);
-                }
-                _ => self.reports.clear(),
-            }
-        }
-        if let Some(rx) = &self.pending {
-            match rx.recv_timeout(RUN_WAIT) {
-                Ok(reports) => {
-                    self.reports = reports;
-                    self.pending = None;
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => self.pending = None,
-            }
-        }
-        &self.reports
-    }
-}
-
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// Run smartctl on `/dev/<disk>` with [`RUN_TIMEOUT`]; the child is killed on timeout.
-fn run_smartctl(smartctl: &Path, disk: &str) -> Option<SmartReport> {
-    let mut child = Command::new(smartctl)
-        .args(["--json", "-a", "-n", "standby"])
-        .arg(Path::new("/dev").join(disk))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| tracing::debug!("cannot run smartctl: {e}"))
-        .ok()?;
-    // Read stdout on a thread so a child that fills the pipe cannot deadlock the wait.
-    let mut stdout = child.stdout.take()?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
-        let _ = tx.send(out);
-    });
-    match rx.recv_timeout(RUN_TIMEOUT) {
-        Ok(out) => {
-            let _ = child.wait();
-            SmartReport::parse(&out)
-        }
-        Err(_) => {
-            tracing::debug!("smartctl on /dev/{disk} took over {RUN_TIMEOUT:?}; killed");
-            let _ = child.kill();
-            let _ = child.wait();
-            None
-        }
-    }
 }
 
 #[cfg(test)]
