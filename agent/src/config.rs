@@ -27,6 +27,8 @@ pub struct AgentConfig {
     pub inventory: InventoryConfig,
     #[serde(default)]
     pub spool: SpoolConfig,
+    #[serde(default)]
+    pub health: HealthConfig,
     /// Root of the filesystem the readers look at. Always `/` in production; tests point it at
     /// a recorded tree.
     #[serde(default = "default_root")]
@@ -92,6 +94,46 @@ pub struct SpoolConfig {
     /// Upper bound of the on-disk spool. 64 MiB holds well over a week of a host's messages.
     #[serde(default = "default_spool_bytes")]
     pub max_bytes: u64,
+}
+
+/// Physical health evidence (`inventory.health`): where SMART data comes from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthConfig {
+    /// Directory where the root-run `pantau-smart.timer` leaves one smartctl JSON report per
+    /// disk (`sda.json`, `nvme0.json`). This is how an unprivileged agent gets SMART data;
+    /// reports older than 3 days are ignored.
+    #[serde(default = "default_smart_cache_dir")]
+    pub smart_cache_dir: PathBuf,
+    /// Run `smartctl` itself when the agent runs as root (at most every 6 hours, 10 s per
+    /// disk). The packaged service runs unprivileged, so there the timer's cache is used.
+    #[serde(default = "yes")]
+    pub smartctl: bool,
+}
+
+/// Where `install/pantau-smart-scan.sh` writes its reports.
+pub const DEFAULT_SMART_CACHE_DIR: &str = "/var/lib/pantau-agent/smart";
+
+fn default_smart_cache_dir() -> PathBuf {
+    PathBuf::from(DEFAULT_SMART_CACHE_DIR)
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            smart_cache_dir: default_smart_cache_dir(),
+            smartctl: true,
+        }
+    }
+}
+
+impl HealthConfig {
+    pub fn options(&self) -> crate::health::HealthOptions {
+        crate::health::HealthOptions {
+            smart_cache_dir: self.smart_cache_dir.clone(),
+            run_smartctl: self.smartctl,
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -178,6 +220,7 @@ impl AgentConfig {
             metrics: MetricsConfig::default(),
             inventory: InventoryConfig::default(),
             spool: SpoolConfig::default(),
+            health: HealthConfig::default(),
             root: default_root(),
         }
     }
@@ -210,6 +253,7 @@ impl AgentConfig {
         };
         fix(&mut self.key_file);
         fix(&mut self.state_dir);
+        fix(&mut self.health.smart_cache_dir);
         for p in [
             &mut self.broker.ca_file,
             &mut self.broker.client_cert_file,
@@ -290,6 +334,29 @@ mod tests {
         assert_eq!(cfg.key_file, dir.path().join("agent.key"));
         assert_eq!(cfg.metrics.interval_s, 30);
         assert_eq!(cfg.broker.keep_alive_s, 30);
+        assert_eq!(
+            cfg.health.smart_cache_dir,
+            PathBuf::from("/var/lib/pantau-agent/smart")
+        );
+        assert!(cfg.health.smartctl);
+    }
+
+    #[test]
+    fn health_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        let base = "agent_id = \"pc-1\"\nkey_file = \"k\"\nstate_dir = \"s\"\n[broker]\nurl = \"mqtt://h:1\"\n";
+        std::fs::write(
+            &path,
+            format!("{base}[health]\nsmart_cache_dir = \"smart\"\nsmartctl = false\n"),
+        )
+        .unwrap();
+        let cfg = AgentConfig::load(&path).unwrap();
+        assert_eq!(cfg.health.smart_cache_dir, dir.path().join("smart"));
+        assert!(!cfg.health.options().run_smartctl);
+        std::fs::write(&path, format!("{base}[health]\nsmartctl_path = \"/x\"\n")).unwrap();
+        let err = AgentConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("smartctl_path"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod footprint;
+pub mod health;
 pub mod inventory;
 pub mod link;
 pub mod metrics;

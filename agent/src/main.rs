@@ -87,7 +87,8 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                     tracing::info!("stopping");
                     let _ = tx.send(true);
                 });
-                let src = HostSource::new(cfg.root.clone(), cfg.asset_tag.clone(), cfg.metrics.top_processes);
+                let src = HostSource::new(cfg.root.clone(), cfg.asset_tag.clone(), cfg.metrics.top_processes)
+                    .with_health(cfg.health.options(), Some(&cfg.state_dir));
                 tracing::info!(agent_id = %cfg.agent_id, broker = %cfg.broker.url, "pantau-agent {} starting", pantau_agent::VERSION);
                 runtime::run(cfg, id, Box::new(src), rx).await
             })

@@ -76,6 +76,8 @@ pub async fn run(
             _ = shutdown.changed() => break,
         }
     }
+    // Only reached on a requested stop: an error above returns early and counts as unclean.
+    source.stop();
     // Samples not yet batched are kept, not lost, when the service stops.
     if !batch.is_empty() {
         push_metrics(&cfg, batch, &identity, &spool)?;
@@ -143,11 +145,20 @@ struct InventoryState {
 }
 
 impl InventoryState {
-    /// The inventory without fields that change on their own (uptime, collection time).
+    /// The inventory without fields that change on their own: uptime, collection time, and
+    /// health figures that creep (power-on hours, temperatures, the throttle counter). Those
+    /// would re-send the inventory at every check; a new error count, a changed SMART
+    /// verdict, a sensor over its critical limit or a new unclean shutdown still count.
     fn comparable(inv: &Inventory) -> serde_json::Value {
         let mut inv = inv.clone();
         inv.collected_at = None;
         inv.uptime_s = 0;
+        for d in &mut inv.health.disks {
+            d.power_on_hours = None;
+            d.temperature_c = None;
+        }
+        inv.health.thermal.max_temp_c = None;
+        inv.health.thermal.throttle_events = None;
         serde_json::to_value(inv).expect("inventory serializes")
     }
 
@@ -177,5 +188,59 @@ impl InventoryState {
         self.sent_at = Some(Instant::now());
         wake.notify_one();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pantau_proto::body::health::DiskHealth;
+
+    fn state_for(inv: &Inventory) -> InventoryState {
+        InventoryState {
+            last: Some(InventoryState::comparable(inv)),
+            sent_at: Some(Instant::now()),
+        }
+    }
+
+    #[test]
+    fn creeping_health_is_not_a_change() {
+        let mut inv = Inventory::default();
+        inv.health.disks.push(DiskHealth {
+            name: "sda".into(),
+            smart_passed: Some(true),
+            reallocated_sectors: Some(0),
+            power_on_hours: Some(100),
+            temperature_c: Some(35.0),
+            io_errors: Some(0),
+            ..DiskHealth::default()
+        });
+        inv.health.thermal.max_temp_c = Some(50.0);
+        inv.health.thermal.throttle_events = Some(3);
+        let state = state_for(&inv);
+
+        let mut later = inv.clone();
+        later.uptime_s = 9_999;
+        later.health.disks[0].power_on_hours = Some(107);
+        later.health.disks[0].temperature_c = Some(41.0);
+        later.health.thermal.max_temp_c = Some(71.5);
+        later.health.thermal.throttle_events = Some(40);
+        assert!(!state.changed(&later));
+
+        let changes: [fn(&mut Inventory); 5] = [
+            |i| i.health.disks[0].reallocated_sectors = Some(8),
+            |i| i.health.disks[0].smart_passed = Some(false),
+            |i| i.health.disks[0].io_errors = Some(2),
+            |i| i.health.thermal.sensors_over_critical = 1,
+            |i| {
+                i.health.shutdowns.unclean_total += 1;
+                i.health.shutdowns.unclean_recent.push(chrono::Utc::now());
+            },
+        ];
+        for (n, change) in changes.iter().enumerate() {
+            let mut next = later.clone();
+            change(&mut next);
+            assert!(state.changed(&next), "change {n} must re-send");
+        }
     }
 }

@@ -3,10 +3,12 @@
 //! A [`SimSource`] is deterministic for its seed: the same agent always has the same vendor,
 //! serial, MACs and disks, so reconciliation against a register built from the same seeds is
 //! reproducible. Load follows office hours in WIB (UTC+7): busy 07:30-16:00 on weekdays,
-//! nearly idle at night and on weekends.
+//! nearly idle at night and on weekends. Health evidence and laptop batteries are fixed per
+//! seed too, with a predictable few machines in trouble (see `sim_health`).
 
 use crate::source::Source;
 use chrono::{DateTime, Datelike, Timelike, Utc};
+use pantau_proto::body::health::*;
 use pantau_proto::body::inventory::*;
 use pantau_proto::body::metrics::*;
 use pantau_proto::body::Sample;
@@ -142,6 +144,9 @@ impl SimSource {
             agent_version: crate::VERSION.into(),
             ..Default::default()
         };
+        let mut inv = inv;
+        inv.battery = (chassis == "Notebook").then(|| sim_battery(seed, r(15)));
+        inv.health = sim_health(seed, &inv.disks[0], r(16), Utc::now());
         SimSource {
             seed,
             hostname,
@@ -174,6 +179,97 @@ impl SimSource {
         } else {
             0.05
         }
+    }
+}
+
+/// A laptop battery: most hold 80-98 % of design capacity, every fifth one 30-55 %.
+fn sim_battery(seed: u64, r: u64) -> BatteryInfo {
+    let design = 45.0;
+    let share = if seed % 5 == 1 {
+        0.30 + (r % 26) as f64 / 100.0
+    } else {
+        0.80 + (r % 19) as f64 / 100.0
+    };
+    BatteryInfo {
+        name: "BAT0".into(),
+        design_capacity_wh: Some(design),
+        full_capacity_wh: Some((design * share * 100.0).round() / 100.0),
+        cycle_count: Some(100 + (r >> 8) as u32 % 700),
+        status: Some("Discharging".into()),
+    }
+}
+
+/// Health evidence, fixed per seed: most machines are healthy; seed % 11 == 3 has bad
+/// sectors (NVMe: media errors and a worn-out flash), seed % 17 == 5 a drive whose own
+/// verdict is FAILED, seed % 13 == 7 three to five unclean shutdowns in the last 30 days,
+/// seed % 23 == 9 an overheating CPU that throttles. Unclean times are whole hours back from
+/// the start of `now`'s day, so a restarted simulator reports the same ones that day.
+fn sim_health(seed: u64, disk: &DiskInfo, r: u64, now: DateTime<Utc>) -> Health {
+    let nvme = disk.kind == DiskKind::Nvme;
+    let failing = seed % 17 == 5;
+    let bad_sectors = seed % 11 == 3 || failing;
+    let mut d = DiskHealth {
+        name: disk.name.clone(),
+        serial: disk.serial.clone(),
+        source: HealthSource::Smartctl,
+        smart_passed: Some(!failing),
+        power_on_hours: Some(2_000 + r % 30_000),
+        temperature_c: Some(30.0 + (r >> 16) as f64 % 15.0),
+        ..Default::default()
+    };
+    if nvme {
+        d.percent_used = Some(if bad_sectors {
+            95 + (r >> 24) as u32 % 30
+        } else {
+            (r >> 24) as u32 % 40
+        });
+        d.critical_warning = Some(if failing { 0x04 } else { 0 });
+        d.media_errors = Some(if bad_sectors { 1 + (r >> 32) % 50 } else { 0 });
+    } else {
+        let scale = if failing { 40 } else { 1 };
+        let (realloc, pending) = if bad_sectors {
+            (scale * (8 + (r >> 24) % 200), scale * (1 + (r >> 32) % 16))
+        } else {
+            (0, 0)
+        };
+        d.reallocated_sectors = Some(realloc);
+        d.pending_sectors = Some(pending);
+        d.offline_uncorrectable = Some(pending / 2);
+        d.io_errors = Some(if bad_sectors { pending * 3 } else { 0 });
+    }
+    let hot = seed % 23 == 9;
+    let thermal = ThermalHealth {
+        max_temp_c: Some(if hot {
+            100.0
+        } else {
+            40.0 + (r >> 40) as f64 % 25.0
+        }),
+        sensors_over_critical: u32::from(hot),
+        throttle_events: Some(if hot {
+            5_000 + (r >> 44) % 20_000
+        } else {
+            (r >> 44) % 3
+        }),
+    };
+    let day = now
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc();
+    let unclean = if seed % 13 == 7 { 3 + (r >> 48) % 3 } else { 0 };
+    let mut recent: Vec<DateTime<Utc>> = (0..unclean)
+        .map(|i| day - chrono::Duration::hours((mix(r ^ i) % (28 * 24)) as i64 + 1))
+        .collect();
+    recent.sort();
+    let old = (r >> 52) as u32 % 3;
+    Health {
+        disks: vec![d],
+        thermal,
+        shutdowns: ShutdownHealth {
+            boots_seen: 40 + (r >> 20) as u32 % 300,
+            unclean_total: recent.len() as u32 + old,
+            unclean_recent: recent,
+        },
     }
 }
 
@@ -252,5 +348,49 @@ mod tests {
             let m = s.memory.unwrap();
             assert!(m.used_bytes <= m.total_bytes);
         }
+    }
+
+    #[test]
+    fn health_is_plausible_and_fixed_per_seed() {
+        let now = Utc::now();
+        let (mut bad, mut failing, mut unclean, mut weak, mut laptops) = (0, 0, 0, 0, 0);
+        for seed in 1..=1000u64 {
+            let inv = SimSource::new(seed, "0101").inventory();
+            let again = SimSource::new(seed, "0101").inventory();
+            assert_eq!(inv.health.disks, again.health.disks, "seed {seed}");
+            assert_eq!(inv.battery, again.battery);
+            let h = &inv.health;
+            let d = &h.disks[0];
+            assert_eq!(d.name, inv.disks[0].name);
+            if d.reallocated_sectors.unwrap_or(0) > 0 || d.media_errors.unwrap_or(0) > 0 {
+                bad += 1;
+            }
+            if d.smart_passed == Some(false) {
+                failing += 1;
+                assert_eq!(seed % 17, 5);
+            }
+            let recent = h.shutdowns.unclean_within(now, 30);
+            if recent > 0 {
+                unclean += 1;
+                assert!((3..=5).contains(&recent), "seed {seed}: {recent}");
+            }
+            assert!(h.shutdowns.unclean_total as usize >= h.shutdowns.unclean_recent.len());
+            if let Some(b) = &inv.battery {
+                laptops += 1;
+                if b.health_pct().unwrap() < 60.0 {
+                    weak += 1;
+                }
+            }
+        }
+        assert_eq!(failing, 59); // seeds 5, 22, 39, ... up to 1000
+        assert!((100..=160).contains(&bad), "{bad}");
+        assert_eq!(unclean, 77);
+        assert!(
+            laptops > 200 && weak > 20 && weak < laptops / 3,
+            "{laptops} {weak}"
+        );
+        let healthy = SimSource::new(1, "0101").inventory().health;
+        assert_eq!(healthy.disks[0].smart_passed, Some(true));
+        assert_eq!(healthy.thermal.sensors_over_critical, 0);
     }
 }

@@ -26,7 +26,7 @@ mod other;
 #[cfg(target_os = "linux")]
 mod procs;
 #[cfg(target_os = "linux")]
-mod temps;
+pub(crate) mod temps;
 
 #[cfg(target_os = "linux")]
 use linux::Collector as Inner;

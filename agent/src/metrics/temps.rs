@@ -1,4 +1,6 @@
 //! Temperatures from hwmon: `/sys/class/hwmon/hwmon*/temp*_input`, in millidegrees Celsius.
+//!
+//! The sensor listing is shared with `health::thermal`, which also reads `temp*_crit`.
 
 use super::linux::{read_into, text};
 use pantau_proto::body::metrics::Temperature;
@@ -8,10 +10,12 @@ use std::path::{Path, PathBuf};
 /// Re-list sensors this often (in samples) to pick up drivers loaded after start.
 const RESCAN_EVERY: u32 = 20;
 
-struct Sensor {
-    sensor: String,
-    label: String,
-    input: PathBuf,
+pub(crate) struct Sensor {
+    pub(crate) sensor: String,
+    pub(crate) label: String,
+    pub(crate) input: PathBuf,
+    /// `temp*_crit` next to the input; it may not exist. Metrics never read it.
+    pub(crate) crit: PathBuf,
 }
 
 pub(super) struct TempState {
@@ -60,7 +64,7 @@ impl TempState {
 
 /// Sensors sorted by hwmon directory and input name. `sensor` is the chip's `name`
 /// (`coretemp`, `acpitz`, `nvme`, ...); `label` is `temp*_label`, or `tempN` without one.
-fn list_sensors(hwmon: &Path) -> Vec<Sensor> {
+pub(crate) fn list_sensors(hwmon: &Path) -> Vec<Sensor> {
     let mut out = Vec::new();
     let Ok(chips) = fs::read_dir(hwmon) else {
         return out;
@@ -87,6 +91,7 @@ fn list_sensors(hwmon: &Path) -> Vec<Sensor> {
                 sensor: sensor.clone(),
                 label,
                 input: chip.join(&input),
+                crit: chip.join(format!("{base}_crit")),
             });
         }
     }
