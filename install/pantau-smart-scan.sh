@@ -3,13 +3,13 @@
 # nvme0.json). The agent runs unprivileged and cannot read SMART itself (smartctl needs
 # CAP_SYS_RAWIO / CAP_SYS_ADMIN), so this runs as root from pantau-smart.timer (5 min after
 # boot, then every 6 h) and the agent only reads the files. Does nothing without smartctl.
-# Usage: pantau-smart-scan.sh [OUT]   (default /var/lib/pantau-agent/smart)
+# Usage: pantau-smart-scan.sh [OUT]   (default /var/lib/pantau-smart)
 set -u
-out=${1:-/var/lib/pantau-agent/smart}
+out=${1:-/var/lib/pantau-smart}
 command -v smartctl >/dev/null 2>&1 || exit 0
 
-# OUT lies inside the agent's own state directory. Never follow a symlink the agent's user
-# could have put there: root must not be made to write anywhere else.
+# OUT is root's own directory (not inside the agent's state directory, which the agent's
+# user could fill with symlinks); refuse anything else all the same.
 if [ -L "$out" ]; then echo "pantau-smart-scan: $out is a symlink; refusing" >&2; exit 1; fi
 mkdir -p "$out" || exit 1
 if [ "$(stat -c %u "$out")" != 0 ]; then echo "pantau-smart-scan: $out is not owned by root; refusing" >&2; exit 1; fi

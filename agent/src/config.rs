@@ -112,7 +112,7 @@ pub struct HealthConfig {
 }
 
 /// Where `install/pantau-smart-scan.sh` writes its reports.
-pub const DEFAULT_SMART_CACHE_DIR: &str = "/var/lib/pantau-agent/smart";
+pub const DEFAULT_SMART_CACHE_DIR: &str = "/var/lib/pantau-smart";
 
 fn default_smart_cache_dir() -> PathBuf {
     PathBuf::from(DEFAULT_SMART_CACHE_DIR)
@@ -336,7 +336,7 @@ mod tests {
         assert_eq!(cfg.broker.keep_alive_s, 30);
         assert_eq!(
             cfg.health.smart_cache_dir,
-            PathBuf::from("/var/lib/pantau-agent/smart")
+            PathBuf::from("/var/lib/pantau-smart")
         );
         assert!(cfg.health.smartctl);
     }

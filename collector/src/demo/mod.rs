@@ -105,11 +105,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         acfg.metrics.batch = 1;
         let identity = Identity::load(&acfg.agent_id, &acfg.key_file)?;
         let source: Box<dyn Source> = match seed {
-            None => Box::new(HostSource::new(
-                PathBuf::from("/"),
-                None,
-                acfg.metrics.top_processes,
-            )),
+            None => Box::new(
+                HostSource::new(PathBuf::from("/"), None, acfg.metrics.top_processes)
+                    .with_health(acfg.health.options(), Some(&acfg.state_dir)),
+            ),
             Some(i) => Box::new(register::sim_source(i)),
         };
         let rx = agents_rx.clone();
