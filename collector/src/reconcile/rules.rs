@@ -194,7 +194,12 @@ mod tests {
 
     #[test]
     fn macs_in_any_spelling_and_never_virtual() {
-        for m in ["E0-63-DA-1B-2C-3D", "e063.da1b.2c3d", "E063DA1B2C3D", "e0:63:da:1b:2c:3d"] {
+        for m in [
+            "E0-63-DA-1B-2C-3D",
+            "e063.da1b.2c3d",
+            "E063DA1B2C3D",
+            "e0:63:da:1b:2c:3d",
+        ] {
             assert_eq!(norm_mac(m).as_deref(), Some("e0:63:da:1b:2c:3d"), "{m}");
         }
         assert_eq!(norm_mac("52:54:00:12:34:56"), None, "KVM");
@@ -206,11 +211,22 @@ mod tests {
     fn tags_and_hostnames() {
         assert_eq!(
             norm_tag("1.3.2.10.01.02.001.000021").as_deref(),
-            Some("1321001020010000" /* kode barang */.to_string() + "21").as_deref()
+            Some(
+                "1321001020010000" /* kode barang */
+                    .to_string()
+                    + "21"
+            )
+            .as_deref()
         );
-        assert_eq!(norm_tag("1.3.2.10.01.02.001/000021"), norm_tag("13210010 2001000021"));
+        assert_eq!(
+            norm_tag("1.3.2.10.01.02.001/000021"),
+            norm_tag("13210010 2001000021")
+        );
         assert_eq!(norm_tag(" - "), None);
-        assert_eq!(norm_hostname("PC-KEU-01.pemkot.local").as_deref(), Some("pckeu01"));
+        assert_eq!(
+            norm_hostname("PC-KEU-01.pemkot.local").as_deref(),
+            Some("pckeu01")
+        );
         assert_eq!(norm_hostname("pc_keu_01").as_deref(), Some("pckeu01"));
         assert_eq!(norm_hostname("localhost.localdomain"), None);
         assert_eq!(norm_hostname(".."), None);
