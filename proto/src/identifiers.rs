@@ -19,8 +19,12 @@ pub fn is_placeholder_uuid(uuid: &str) -> bool {
         || hex == "03000200040005000006000700080009"
 }
 
-/// True for serial numbers that are not unique: OEM filler text, short strings, or one
-/// character repeated.
+/// True for serial numbers that are not unique: OEM filler text, register clerks' filler
+/// ("belum dicatat"), short strings, or one character repeated.
+///
+/// Each test runs on the trimmed text and on its letters and digits alone, so punctuation
+/// and spacing variants ("To be filled by O.E.M" without the last dot, "0000-0000", "N / A")
+/// are junk too: the collector compares serials by their letters and digits.
 pub fn is_placeholder_serial(serial: &str) -> bool {
     const JUNK: &[&str] = &[
         "to be filled by o.e.m.",
@@ -43,11 +47,56 @@ pub fn is_placeholder_serial(serial: &str) -> bool {
         "0123456789",
         "123456789",
         "1234567890",
+        // What register clerks write in the nomor pabrik column when they have no serial.
+        "belum dicatat",
+        "belum ada",
+        "tidak ada",
+        "tdk ada",
+        "tidak diketahui",
+        "tidak tercatat",
+        "kosong",
+        "nihil",
+        "tanpa nomor",
     ];
+    fn junk(s: &str) -> bool {
+        let mut chars = s.chars();
+        let first = chars.next();
+        s.chars().count() < 4 || chars.all(|c| Some(c) == first)
+    }
+    fn alnum(s: &str) -> String {
+        s.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    }
     let s = serial.trim().to_ascii_lowercase();
-    let mut chars = s.chars();
-    let first = chars.next();
-    s.chars().count() < 4 || chars.all(|c| Some(c) == first) || JUNK.contains(&s.as_str())
+    let a = alnum(&s);
+    junk(&s) || junk(&a) || JUNK.iter().any(|j| *j == s || alnum(j) == a)
+}
+
+/// A MAC in any of the usual spellings (`AA:BB:CC:DD:EE:FF`, `AA-BB-CC-DD-EE-FF`,
+/// `aabb.ccdd.eeff` as Cisco writes it, `AABBCCDDEEFF` as Ubiquiti and MikroTik print it on
+/// the label) as lower case with colons; `None` unless it is exactly 12 hex digits once the
+/// separators are gone. Says nothing about whether the MAC identifies a machine: that is
+/// [`is_unusable_mac`].
+pub fn normalize_mac(mac: &str) -> Option<String> {
+    let hex: Vec<u8> = mac
+        .trim()
+        .bytes()
+        .filter(|b| !matches!(b, b':' | b'-' | b'.' | b' '))
+        .collect();
+    if hex.len() != 12 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    let mut out = String::with_capacity(17);
+    for (i, pair) in hex.chunks(2).enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(pair[0].to_ascii_lowercase() as char);
+        out.push(pair[1].to_ascii_lowercase() as char);
+    }
+    Some(out)
 }
 
 /// Hypervisor vendors' OUIs: a MAC under one of these belongs to a virtual NIC.
@@ -102,10 +151,26 @@ mod tests {
             "System Serial Number",
             "0000000",
             "  ",
+            "To be filled by O.E.M",
+            "0000-0000",
+            "N / A",
+            "belum dicatat",
+            "Tidak Ada",
         ] {
             assert!(is_placeholder_serial(s), "{s}");
         }
         assert!(!is_placeholder_serial("4CE1234ABC"));
+        assert!(!is_placeholder_serial("5QK8XH3"));
+    }
+
+    #[test]
+    fn macs_in_every_spelling_normalize_to_one() {
+        for m in ["E0:63:DA:1B:2C:3D", "e0-63-da-1b-2c-3d", "e063.da1b.2c3d", "E063DA1B2C3D"] {
+            assert_eq!(normalize_mac(m).as_deref(), Some("e0:63:da:1b:2c:3d"), "{m}");
+        }
+        for bad in ["E063DA1B2C3", "E063DA1B2C3DX", "G063DA1B2C3D", "", "5QK8XH3"] {
+            assert_eq!(normalize_mac(bad), None, "{bad}");
+        }
     }
 
     #[test]

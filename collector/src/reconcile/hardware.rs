@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 pub struct HardwareChange {
     /// Collection time of the inventory that showed the change.
     pub at: DateTime<Utc>,
-    /// One line per difference, e.g. `disk removed: sda Samsung SSD 860 (S3Z9NB0K123456)`.
+    /// One line per difference in Bahasa Indonesia, e.g.
+    /// `disk dilepas: Samsung SSD 860 (S3Z9NB0K123456)`, `RAM: 8 GiB → 4 GiB`.
     pub changes: Vec<String>,
 }
 
@@ -26,17 +27,29 @@ pub struct HardwareSummary {
     pub nics: Vec<String>,
 }
 
+const GIB: u64 = 1 << 30;
+
+fn text(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 impl HardwareSummary {
     pub fn of(inv: &pantau_proto::body::Inventory) -> HardwareSummary {
         use pantau_proto::body::inventory::DiskKind;
-        let gib = 1024.0 * 1024.0 * 1024.0;
         let mut disks: Vec<String> = inv
             .disks
             .iter()
+            // USB disks come and go with their owner; virtual disks are not hardware.
             .filter(|d| !d.removable && !matches!(d.kind, DiskKind::Usb | DiskKind::Virtual))
-            .map(|d| match (&d.model, &d.serial) {
+            .map(|d| match (text(&d.model), text(&d.serial)) {
                 (Some(m), Some(s)) => format!("{m} ({s})"),
-                _ => format!("{} {} GB", d.name, d.size_bytes / 1_000_000_000),
+                (None, Some(s)) => format!("{} ({s})", d.name),
+                // Decimal GB, as the vendor prints it on the label.
+                _ => format!(
+                    "{} {} GB",
+                    d.name,
+                    (d.size_bytes + 500_000_000) / 1_000_000_000
+                ),
             })
             .collect();
         disks.sort();
@@ -44,14 +57,15 @@ impl HardwareSummary {
             .nics
             .iter()
             .filter(|n| n.physical)
-            .filter_map(|n| n.perm_mac.clone().or_else(|| n.mac.clone()))
-            .filter(|m| !pantau_proto::identifiers::is_unusable_mac(m))
+            // The permanent address is the hardware's; `mac` can be changed or randomised.
+            .filter_map(|n| n.perm_mac.as_deref().or(n.mac.as_deref()))
+            .filter_map(super::rules::norm_mac)
             .collect();
         nics.sort();
         nics.dedup();
         HardwareSummary {
-            cpu_model: inv.cpu.model.clone(),
-            memory_gib: (inv.memory.total_bytes as f64 / gib).round() as u64,
+            cpu_model: text(&inv.cpu.model).map(str::to_string),
+            memory_gib: (inv.memory.total_bytes + GIB / 2) / GIB,
             disks,
             nics,
         }
@@ -59,35 +73,56 @@ impl HardwareSummary {
 }
 
 /// What changed from `prev` to `next`; `None` when nothing that matters did.
+///
+/// A side that reported nothing for a part (no CPU model, no RAM figure, no disks at all) is
+/// read as "unknown", not as a removal: an inventory collected without root or by an older
+/// agent must not raise a hardware-changed flag. A machine cannot run without a disk, so an
+/// empty disk list is always a collection gap. NICs have no such guard: a USB or PCIe NIC
+/// taken out is a real change.
 pub fn diff(
     prev: &HardwareSummary,
     next: &HardwareSummary,
     at: DateTime<Utc>,
 ) -> Option<HardwareChange> {
     let mut changes = Vec::new();
-    if prev.cpu_model != next.cpu_model {
-        changes.push(format!(
-            "CPU: {} → {}",
-            prev.cpu_model.as_deref().unwrap_or("-"),
-            next.cpu_model.as_deref().unwrap_or("-")
-        ));
+    if let (Some(a), Some(b)) = (&prev.cpu_model, &next.cpu_model) {
+        if a != b {
+            changes.push(format!("CPU: {a} → {b}"));
+        }
     }
-    if prev.memory_gib != next.memory_gib {
+    if prev.memory_gib != 0 && next.memory_gib != 0 && prev.memory_gib != next.memory_gib {
         changes.push(format!(
             "RAM: {} GiB → {} GiB",
             prev.memory_gib, next.memory_gib
         ));
     }
-    for (what, a, b) in [
-        ("disk", &prev.disks, &next.disks),
-        ("NIC", &prev.nics, &next.nics),
-    ] {
-        for gone in a.iter().filter(|x| !b.contains(x)) {
-            changes.push(format!("{what} dilepas: {gone}"));
-        }
-        for new in b.iter().filter(|x| !a.contains(x)) {
-            changes.push(format!("{what} ditambah: {new}"));
-        }
+    if !prev.disks.is_empty() && !next.disks.is_empty() {
+        list_diff(&prev.disks, &next.disks, "disk", &mut changes);
     }
+    list_diff(&prev.nics, &next.nics, "NIC", &mut changes);
     (!changes.is_empty()).then_some(HardwareChange { at, changes })
+}
+
+/// Removed, then added, items of two lists as multisets (two identical disks are two).
+fn list_diff(prev: &[String], next: &[String], what: &str, out: &mut Vec<String>) {
+    let minus = |a: &[String], b: &[String]| {
+        let mut rest: Vec<&String> = b.iter().collect();
+        let mut gone = Vec::new();
+        for x in a {
+            match rest.iter().position(|y| *y == x) {
+                Some(i) => {
+                    rest.swap_remove(i);
+                }
+                None => gone.push(x.clone()),
+            }
+        }
+        gone.sort();
+        gone
+    };
+    for x in minus(prev, next) {
+        out.push(format!("{what} dilepas: {x}"));
+    }
+    for x in minus(next, prev) {
+        out.push(format!("{what} ditambah: {x}"));
+    }
 }

@@ -19,6 +19,9 @@ pub mod hardware;
 pub mod matching;
 pub mod rules;
 
+#[cfg(test)]
+mod tests;
+
 use crate::register::Condition;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,6 +47,25 @@ pub struct AssetFacts {
     /// (manual link or confirmation), so a reinstalled machine with a new agent id is
     /// found again by its SMBIOS UUID, MACs or hostname.
     pub learned: LearnedIds,
+}
+
+impl From<&crate::register::AssetRow> for AssetFacts {
+    /// The register's own facts; `learned` stays empty (it comes from operators' links).
+    fn from(r: &crate::register::AssetRow) -> AssetFacts {
+        AssetFacts {
+            key: r.key(),
+            kode_lokasi: r.kode_lokasi.clone(),
+            kode_barang: r.kode_barang.clone(),
+            nomor_register: r.nomor_register.clone(),
+            nibar: r.nibar.clone(),
+            nama_barang: r.nama_barang.clone(),
+            merk: r.merk.clone(),
+            tipe: r.tipe.clone(),
+            nomor_pabrik: r.nomor_pabrik.clone(),
+            kondisi: r.kondisi,
+            learned: LearnedIds::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
