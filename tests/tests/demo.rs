@@ -2,7 +2,9 @@
 //! an agent for this host and simulated agents in several OPDs, and serves them.
 
 use pantau_tests::process::Proc;
-use pantau_tests::{bin, free_port, get_text, kernel_hostname, try_get_json, wait_until, PATIENCE};
+use pantau_tests::{
+    bin, free_port, get_json, get_text, kernel_hostname, try_get_json, wait_until, PATIENCE,
+};
 use serde_json::Value;
 use std::process::Command;
 
@@ -56,5 +58,53 @@ fn demo_shows_this_host_and_a_simulated_fleet() {
     // The page lists them too, in Bahasa Indonesia.
     let page = get_text(&format!("http://127.0.0.1:{http}/"));
     assert!(page.contains("host daring") && page.contains(&me), "{page}");
+
+    // The demo's own register makes every reconciliation outcome show (see
+    // collector/src/demo/register.rs): with 6 sims, sim 3 (index 2) is unregistered, sim 5
+    // is registered under another OPD, sim 6 with another model; each OPD has two silent PCs
+    // sharing a nomor pabrik. This host is unregistered too.
+    let base = format!("http://127.0.0.1:{http}");
+    let mut flags: Vec<Value> = Vec::new();
+    let kinds_of = |flags: &[Value]| -> std::collections::BTreeSet<String> {
+        flags
+            .iter()
+            .filter_map(|f| f["kind"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let want = [
+        "unregistered",
+        "silent",
+        "location_mismatch",
+        "hardware_mismatch",
+        "duplicate_register_entry",
+    ];
+    let all_kinds = wait_until(PATIENCE, || {
+        demo.assert_running();
+        flags = try_get_json(&format!("{base}/api/v1/flags"))
+            .ok()
+            .and_then(|v| v.as_array().cloned())
+            .unwrap_or_default();
+        let kinds = kinds_of(&flags);
+        want.iter().all(|k| kinds.contains(*k))
+    });
+    assert!(
+        all_kinds,
+        "flags of kinds {want:?} expected; got {:?}\n{}",
+        kinds_of(&flags),
+        demo.log_text()
+    );
+    let unregistered: Vec<&str> = flags
+        .iter()
+        .filter(|f| f["kind"] == "unregistered")
+        .filter_map(|f| f["subject"].as_str())
+        .collect();
+    assert!(
+        unregistered.contains(&"sim-0003") && unregistered.iter().any(|s| s.starts_with("local-")),
+        "{unregistered:?}"
+    );
+    let summary = get_json(&format!("{base}/api/v1/reconciliation"));
+    let city = &summary["city"];
+    assert!(city["matched"].as_u64().unwrap() >= 4, "{summary:#}");
+    assert_eq!(city["silent"], 8, "{summary:#}");
     demo.terminate(std::time::Duration::from_secs(10));
 }

@@ -166,6 +166,30 @@ fn register_and_fleet_are_reconciled_and_operators_decide() {
         2,
         "{open:#?}"
     );
+    // Every matched asset whose health suggests worse than its registered Baik is flagged,
+    // with the evidence (the simulator gives some hosts bad sectors, failing drives, weak
+    // batteries or unclean shutdowns).
+    let worse: u64 = city["suggested_condition"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "B")
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum();
+    let discrepancies: Vec<&Value> = open
+        .iter()
+        .filter(|f| f["kind"] == "condition_discrepancy")
+        .collect();
+    assert!(worse > 0, "the simulated fleet has unhealthy hosts: {summary:#}");
+    assert_eq!(discrepancies.len() as u64, worse, "{summary:#}\n{open:#?}");
+    for f in &discrepancies {
+        assert!(
+            f["article"].as_str().unwrap().contains("Pasal 12 ayat 13"),
+            "{f:#}"
+        );
+        assert!(!f["evidence"].to_string().is_empty(), "{f:#}");
+    }
+
     // Bad filters are refused with the field named.
     let (status, _) = pantau_tests::http::get(&collector.url("/api/v1/flags?kind=nope")).unwrap();
     assert_eq!(status, 422);
@@ -222,6 +246,9 @@ fn register_and_fleet_are_reconciled_and_operators_decide() {
             .args(["reconcile", "--lang", "en", "--config"])
             .arg(collector.config_path()),
     );
-    assert!(text.contains("1 unregistered"), "{text}");
+    assert!(
+        text.contains("6 matched, 0 in review, 2 unregistered, 2 silent"),
+        "{text}"
+    );
     fleet.terminate(std::time::Duration::from_secs(10));
 }
