@@ -180,7 +180,10 @@ fn register_and_fleet_are_reconciled_and_operators_decide() {
         .iter()
         .filter(|f| f["kind"] == "condition_discrepancy")
         .collect();
-    assert!(worse > 0, "the simulated fleet has unhealthy hosts: {summary:#}");
+    assert!(
+        worse > 0,
+        "the simulated fleet has unhealthy hosts: {summary:#}"
+    );
     assert_eq!(discrepancies.len() as u64, worse, "{summary:#}\n{open:#?}");
     for f in &discrepancies {
         assert!(

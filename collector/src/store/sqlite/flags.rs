@@ -30,6 +30,11 @@ struct Existing {
     state: String,
     resolved_by: Option<String>,
     resolved_fingerprint: Option<String>,
+    /// What the row says now, to skip writing a finding that did not change.
+    opd: String,
+    summary: String,
+    evidence: String,
+    fingerprint: String,
 }
 
 fn event(
@@ -52,7 +57,9 @@ pub fn sync(tx: &Transaction, findings: &[Finding], now: DateTime<Utc>) -> anyho
     let mut existing: HashMap<(String, String), Existing> = HashMap::new();
     {
         let mut stmt = tx.prepare(
-            "SELECT id, kind, subject, state, resolved_by, resolved_fingerprint FROM flags",
+            "SELECT id, kind, subject, state, resolved_by, resolved_fingerprint, opd, summary,
+                    evidence, fingerprint
+             FROM flags",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -62,6 +69,10 @@ pub fn sync(tx: &Transaction, findings: &[Finding], now: DateTime<Utc>) -> anyho
                     state: r.get(3)?,
                     resolved_by: r.get(4)?,
                     resolved_fingerprint: r.get(5)?,
+                    opd: r.get(6)?,
+                    summary: r.get(7)?,
+                    evidence: r.get(8)?,
+                    fingerprint: r.get(9)?,
                 },
             ))
         })?;
@@ -74,6 +85,8 @@ pub fn sync(tx: &Transaction, findings: &[Finding], now: DateTime<Utc>) -> anyho
     }
     let mut out = Synced::default();
     let mut found: HashSet<(String, String)> = HashSet::new();
+    // Flags found again unchanged: only their `last_found_at` moves, in one statement.
+    let mut still: Vec<i64> = Vec::new();
     for f in findings {
         let key = (f.kind.name().to_string(), f.subject.clone());
         let evidence = serde_json::to_string(&f.evidence)?;
@@ -102,6 +115,16 @@ pub fn sync(tx: &Transaction, findings: &[Finding], now: DateTime<Utc>) -> anyho
                 let reopen = e.state == "resolved"
                     && (e.resolved_by.as_deref() == Some(SYSTEM)
                         || e.resolved_fingerprint.as_deref() != Some(f.fingerprint.as_str()));
+                if !reopen
+                    && e.opd == f.opd
+                    && e.summary == f.summary
+                    && e.evidence == evidence
+                    && e.fingerprint == f.fingerprint
+                {
+                    still.push(e.id);
+                    found.insert(key);
+                    continue;
+                }
                 tx.execute(
                     "UPDATE flags SET opd = ?2, summary = ?3, evidence = ?4, fingerprint = ?5,
                             last_found_at = ?6,
@@ -119,6 +142,10 @@ pub fn sync(tx: &Transaction, findings: &[Finding], now: DateTime<Utc>) -> anyho
         }
         found.insert(key);
     }
+    tx.execute(
+        "UPDATE flags SET last_found_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))",
+        params![at, serde_json::to_string(&still)?],
+    )?;
     for (key, e) in &existing {
         if e.state != "resolved" && !found.contains(key) {
             tx.execute(

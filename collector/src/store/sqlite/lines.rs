@@ -22,7 +22,7 @@ pub fn register_lines(c: &Connection, opd: Option<&str>) -> anyhow::Result<Vec<R
         "SELECT a.key, a.kode_lokasi, json_extract(a.row, '$.nama_opd'), a.kode_barang,
                 a.nama_barang, a.nomor_register, a.nibar, a.merk, a.tipe, a.tahun_perolehan,
                 a.nomor_pabrik, a.harga_rupiah, a.kondisi, a.ruangan, a.pemegang, a.keterangan,
-                r.agent_id, r.in_review, r.silent, r.last_seen, r.suggested, r.evidence,
+                r.agent_id, r.in_review, r.silent, h.last_seen, r.suggested, r.evidence,
                 h.hostname, h.facts, m.rule,
                 coalesce(json_extract(a.row, '$.ukuran'), ''),
                 coalesce(json_extract(a.row, '$.bahan'), ''),

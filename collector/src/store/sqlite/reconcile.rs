@@ -141,66 +141,166 @@ fn current_decisions(c: &Connection) -> anyhow::Result<Vec<Decision>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// One stored row of `reconcile_hosts` without its key, to compare with the new result.
+type HostRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<String>,
+);
+/// One stored row of `reconcile_assets` without its key.
+type AssetRow = (
+    String,
+    Option<String>,
+    bool,
+    bool,
+    bool,
+    Option<String>,
+    Option<String>,
+);
+
+fn host_row(h: &crate::reconcile::HostResult) -> anyhow::Result<HostRow> {
+    Ok(match &h.outcome {
+        HostOutcome::Matched {
+            asset_key,
+            evidence,
+            manual,
+        } => (
+            h.opd.clone(),
+            "matched".into(),
+            Some(asset_key.clone()),
+            match (evidence, manual) {
+                (_, true) => Some("manual".to_string()),
+                (Some(e), false) => Some(rule_name(e.rule)),
+                (None, false) => None,
+            },
+            *manual,
+            Some(serde_json::to_string(evidence)?),
+        ),
+        HostOutcome::Review { .. } => (
+            h.opd.clone(),
+            "review".into(),
+            None,
+            None,
+            false,
+            Some(serde_json::to_string(&h.outcome)?),
+        ),
+        HostOutcome::Unregistered => (
+            h.opd.clone(),
+            "unregistered".into(),
+            None,
+            None,
+            false,
+            None,
+        ),
+    })
+}
+
+/// Store the run's result. Only rows that differ from the stored ones are written: at
+/// 50,000 hosts a run mostly confirms what the previous one found, and rewriting every row
+/// would cost more than the matching itself.
 pub fn save(
     c: &mut Connection,
     result: &Reconciliation,
     suggested: &HashMap<String, Suggestion>,
     mut report: RunReport,
 ) -> anyhow::Result<RunReport> {
+    let started = std::time::Instant::now();
     let tx = c.transaction()?;
-    tx.execute("DELETE FROM reconcile_hosts", [])?;
-    tx.execute("DELETE FROM reconcile_assets", [])?;
     {
-        let mut ins = tx.prepare(
-            "INSERT INTO reconcile_hosts (agent_id, opd, state, asset_key, rule, manual, detail)
+        let mut old: HashMap<String, HostRow> = HashMap::new();
+        let mut stmt = tx.prepare(
+            "SELECT agent_id, opd, state, asset_key, rule, manual, detail FROM reconcile_hosts",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ),
+            ))
+        })?;
+        for row in rows {
+            let (k, v) = row?;
+            old.insert(k, v);
+        }
+        let mut put = tx.prepare(
+            "INSERT OR REPLACE INTO reconcile_hosts
+                 (agent_id, opd, state, asset_key, rule, manual, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for h in &result.hosts {
-            let (state, key, rule, manual, detail) = match &h.outcome {
-                HostOutcome::Matched {
-                    asset_key,
-                    evidence,
-                    manual,
-                } => (
-                    "matched",
-                    Some(asset_key.as_str()),
-                    match (evidence, manual) {
-                        (_, true) => Some("manual".to_string()),
-                        (Some(e), false) => Some(rule_name(e.rule)),
-                        (None, false) => None,
-                    },
-                    *manual,
-                    Some(serde_json::to_string(evidence)?),
-                ),
-                HostOutcome::Review { .. } => (
-                    "review",
-                    None,
-                    None,
-                    false,
-                    Some(serde_json::to_string(&h.outcome)?),
-                ),
-                HostOutcome::Unregistered => ("unregistered", None, None, false, None),
-            };
-            ins.execute(params![h.agent_id, h.opd, state, key, rule, manual, detail])?;
+            let row = host_row(h)?;
+            if old.remove(&h.agent_id).as_ref() != Some(&row) {
+                let (opd, state, key, rule, manual, detail) = row;
+                put.execute(params![h.agent_id, opd, state, key, rule, manual, detail])?;
+            }
         }
-        let mut ins = tx.prepare(
-            "INSERT INTO reconcile_assets (key, kode_lokasi, agent_id, in_review, expects_agent,
-                                           silent, last_seen, suggested, evidence)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        let mut gone = tx.prepare("DELETE FROM reconcile_hosts WHERE agent_id = ?1")?;
+        for k in old.keys() {
+            gone.execute([k])?;
+        }
+
+        let mut old: HashMap<String, AssetRow> = HashMap::new();
+        let mut stmt = tx.prepare(
+            "SELECT key, kode_lokasi, agent_id, in_review, expects_agent, silent, suggested,
+                    evidence
+             FROM reconcile_assets",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ),
+            ))
+        })?;
+        for row in rows {
+            let (k, v) = row?;
+            old.insert(k, v);
+        }
+        // `last_seen` is not stored here: it moves with every message, and readers take it
+        // from `hosts`.
+        let mut put = tx.prepare(
+            "INSERT OR REPLACE INTO reconcile_assets
+                 (key, kode_lokasi, agent_id, in_review, expects_agent, silent, suggested,
+                  evidence)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for a in &result.assets {
             let s = suggested.get(&a.key);
-            ins.execute(params![
-                a.key,
-                a.kode_lokasi,
-                a.agent_id,
+            let row: AssetRow = (
+                a.kode_lokasi.clone(),
+                a.agent_id.clone(),
                 a.in_review,
                 a.expects_agent,
                 a.silent,
-                a.last_seen.map(|t| t.to_rfc3339()),
-                s.map(|s| s.condition.code()),
+                s.map(|s| s.condition.code().to_string()),
                 s.map(|s| serde_json::to_string(&s.evidence)).transpose()?,
-            ])?;
+            );
+            if old.remove(&a.key).as_ref() != Some(&row) {
+                let (kode, agent, review, expects, silent, sug, ev) = row;
+                put.execute(params![
+                    a.key, kode, agent, review, expects, silent, sug, ev
+                ])?;
+            }
+        }
+        let mut gone = tx.prepare("DELETE FROM reconcile_assets WHERE key = ?1")?;
+        for k in old.keys() {
+            gone.execute([k])?;
         }
     }
     let synced = flags::sync(&tx, &result.findings, report.at)?;
@@ -208,6 +308,7 @@ pub fn save(
     report.reopened = synced.reopened;
     report.resolved = synced.resolved;
     report.findings = result.findings.len();
+    report.duration_ms += started.elapsed().as_millis() as u64;
     tx.execute(
         "INSERT INTO reconcile_runs (at, duration_ms, hosts, assets, findings, opened, reopened,
                                      resolved)

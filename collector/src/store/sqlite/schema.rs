@@ -152,7 +152,6 @@ const MIGRATIONS: &[&str] = &[
         in_review     INTEGER NOT NULL,
         expects_agent INTEGER NOT NULL,
         silent        INTEGER NOT NULL,
-        last_seen     TEXT,
         suggested     TEXT,
         -- Suggestion evidence (JSON list).
         evidence      TEXT
