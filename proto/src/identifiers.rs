@@ -174,10 +174,25 @@ mod tests {
 
     #[test]
     fn macs_in_every_spelling_normalize_to_one() {
-        for m in ["E0:63:DA:1B:2C:3D", "e0-63-da-1b-2c-3d", "e063.da1b.2c3d", "E063DA1B2C3D"] {
-            assert_eq!(normalize_mac(m).as_deref(), Some("e0:63:da:1b:2c:3d"), "{m}");
+        for m in [
+            "E0:63:DA:1B:2C:3D",
+            "e0-63-da-1b-2c-3d",
+            "e063.da1b.2c3d",
+            "E063DA1B2C3D",
+        ] {
+            assert_eq!(
+                normalize_mac(m).as_deref(),
+                Some("e0:63:da:1b:2c:3d"),
+                "{m}"
+            );
         }
-        for bad in ["E063DA1B2C3", "E063DA1B2C3DX", "G063DA1B2C3D", "", "5QK8XH3"] {
+        for bad in [
+            "E063DA1B2C3",
+            "E063DA1B2C3DX",
+            "G063DA1B2C3D",
+            "",
+            "5QK8XH3",
+        ] {
             assert_eq!(normalize_mac(bad), None, "{bad}");
         }
     }
