@@ -58,20 +58,29 @@ pub fn is_placeholder_serial(serial: &str) -> bool {
         "nihil",
         "tanpa nomor",
     ];
-    fn junk(s: &str) -> bool {
-        let mut chars = s.chars();
-        let first = chars.next();
-        s.chars().count() < 4 || chars.all(|c| Some(c) == first)
-    }
+    // The list as a set of its entries and their letters-and-digits forms, built once: the
+    // collector calls this for every identifier of every asset and host on each
+    // reconciliation (hundreds of thousands of calls), so each call is two hash lookups.
+    static SET: std::sync::LazyLock<std::collections::HashSet<String>> =
+        std::sync::LazyLock::new(|| {
+            JUNK.iter()
+                .flat_map(|j| [j.to_string(), alnum(j)])
+                .collect()
+        });
     fn alnum(s: &str) -> String {
         s.chars()
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect()
     }
+    fn junk(s: &str) -> bool {
+        let mut chars = s.chars();
+        let first = chars.next();
+        s.chars().count() < 4 || chars.all(|c| Some(c) == first)
+    }
     let s = serial.trim().to_ascii_lowercase();
     let a = alnum(&s);
-    junk(&s) || junk(&a) || JUNK.iter().any(|j| *j == s || alnum(j) == a)
+    junk(&s) || junk(&a) || SET.contains(&s) || SET.contains(&a)
 }
 
 /// A MAC in any of the usual spellings (`AA:BB:CC:DD:EE:FF`, `AA-BB-CC-DD-EE-FF`,

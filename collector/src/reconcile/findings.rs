@@ -5,12 +5,13 @@
 //! Bahasa Indonesia (the dashboard and reports translate titles, not summaries); evidence
 //! names the fields and values, so an operator can check them against the register.
 
+use super::fasthash::FastMap as HashMap;
 use super::matching::Matched;
 use super::rules::norm_serial;
 use super::*;
 use chrono::Duration;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 pub fn find(inputs: &Inputs, matched: &Matched) -> Vec<Finding> {
     let assets: HashMap<&str, &AssetFacts> =

@@ -4,10 +4,10 @@
 //! each host then costs a handful of lookups, so 50,000 × 50,000 is linear work
 //! (docs/benchmarks.md), not the 2.5 billion comparisons a pairwise match would be.
 
+use super::fasthash::{FastMap as HashMap, FastSet as HashSet};
 use super::rules::{norm_hostname, norm_mac, norm_serial, norm_tag, norm_uuid};
 use super::*;
 use chrono::Duration;
-use std::collections::{HashMap, HashSet};
 
 /// The matching step's result.
 #[derive(Debug, Clone, Default)]
@@ -197,22 +197,20 @@ struct Decisions {
 }
 
 impl Decisions {
-    fn resolve(inputs: &Inputs) -> Decisions {
-        let host_ix: HashMap<&str, usize> = inputs
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.agent_id.as_str(), i))
-            .collect();
-        let asset_ix: HashMap<&str, usize> = inputs
-            .assets
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.key.as_str(), i))
-            .collect();
+    fn resolve(inputs: &Inputs, asset_ix: &HashMap<&str, usize>) -> Decisions {
+        let host_ix: HashMap<&str, usize> = if inputs.decisions.is_empty() {
+            HashMap::default()
+        } else {
+            inputs
+                .hosts
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.agent_id.as_str(), i))
+                .collect()
+        };
         // Latest per pair; on equal times Unlink wins (the cautious reading).
         let rank = |d: &Decision| (d.at, d.kind == DecisionKind::Unlink);
-        let mut latest: HashMap<(usize, usize), &Decision> = HashMap::new();
+        let mut latest: HashMap<(usize, usize), &Decision> = HashMap::default();
         for d in &inputs.decisions {
             // Decisions about removed assets or unknown hosts wait, unused, for them to return.
             let (Some(&h), Some(&a)) = (
@@ -226,9 +224,9 @@ impl Decisions {
                 *e = d;
             }
         }
-        let mut unlinked = HashSet::new();
-        let mut forced: HashMap<usize, (DateTime<Utc>, usize)> = HashMap::new();
-        let mut owner: HashMap<usize, (DateTime<Utc>, usize)> = HashMap::new();
+        let mut unlinked = HashSet::default();
+        let mut forced: HashMap<usize, (DateTime<Utc>, usize)> = HashMap::default();
+        let mut owner: HashMap<usize, (DateTime<Utc>, usize)> = HashMap::default();
         // Ties between links are broken by key and agent id, so the result does not depend
         // on the order decisions were loaded in.
         let key = |a: usize| inputs.assets[a].key.as_str();
@@ -271,11 +269,16 @@ pub fn match_hosts(inputs: &Inputs) -> Matched {
     let assets = &inputs.assets;
     let hosts = &inputs.hosts;
     let index = Index::build(assets);
-    let decisions = Decisions::resolve(inputs);
+    let key_ix: HashMap<&str, usize> = assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.key.as_str(), i))
+        .collect();
+    let decisions = Decisions::resolve(inputs, &key_ix);
 
     let mut outcomes: Vec<Option<HostOutcome>> = vec![None; hosts.len()];
     // Asset → hosts that a strong rule matched to it alone (not operators).
-    let mut claims: HashMap<usize, Vec<(usize, MatchEvidence)>> = HashMap::new();
+    let mut claims: HashMap<usize, Vec<(usize, MatchEvidence)>> = HashMap::default();
 
     for (h, host) in hosts.iter().enumerate() {
         let usable = |a: usize| {
@@ -350,24 +353,21 @@ pub fn match_hosts(inputs: &Inputs) -> Matched {
         }
     }
 
-    let key_ix: HashMap<&str, usize> = assets
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.key.as_str(), i))
-        .collect();
-    let mut matched_host: HashMap<usize, usize> = HashMap::new();
-    let mut in_review: HashSet<usize> = HashSet::new();
+    let mut matched_host: Vec<Option<usize>> = vec![None; assets.len()];
+    let mut in_review: Vec<bool> = vec![false; assets.len()];
     for (h, outcome) in outcomes.iter().enumerate() {
         match outcome.as_ref().expect("every host has an outcome") {
             HostOutcome::Matched { asset_key, .. } => {
                 let a = key_ix[asset_key.as_str()];
                 // Two operators' links to one asset: the owner (latest decision) shows.
                 if decisions.owner.get(&a).is_none_or(|&o| o == h) {
-                    matched_host.insert(a, h);
+                    matched_host[a] = Some(h);
                 }
             }
             HostOutcome::Review { candidates, .. } => {
-                in_review.extend(candidates.iter().map(|c| key_ix[c.asset_key.as_str()]));
+                for c in candidates {
+                    in_review[key_ix[c.asset_key.as_str()]] = true;
+                }
             }
             HostOutcome::Unregistered => {}
         }
@@ -390,13 +390,13 @@ pub fn match_hosts(inputs: &Inputs) -> Matched {
         .iter()
         .enumerate()
         .map(|(a, asset)| {
-            let host = matched_host.get(&a).map(|&h| &hosts[h]);
+            let host = matched_host[a].map(|h| &hosts[h]);
             let last_seen = host.and_then(|h| h.last_seen);
             let expects_agent = cfg
                 .expect_agent
                 .iter()
                 .any(|p| under_prefix(&asset.kode_barang, p));
-            let in_review = in_review.contains(&a);
+            let in_review = in_review[a];
             AssetResult {
                 key: asset.key.clone(),
                 kode_lokasi: asset.kode_lokasi.clone(),
