@@ -127,3 +127,33 @@ impl CollectorConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped example must load, and spell out the defaults it claims to show.
+    #[test]
+    fn the_installed_example_loads_with_the_documented_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../install/collector.toml");
+        let cfg = CollectorConfig::load(&path).unwrap();
+        assert_eq!(cfg.reconcile, RuleConfig::default());
+        assert_eq!(cfg.condition, ConditionConfig::default());
+        assert_eq!(cfg.reconcile_interval_s, default_reconcile());
+    }
+
+    #[test]
+    fn an_unknown_rule_is_refused_with_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collector.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"d\"\n[mqtt]\nurl = \"mqtt://127.0.0.1:1883\"\n\
+             [reconcile]\nrules = [\"serial\", \"mac_address\"]\n",
+        )
+        .unwrap();
+        let e = CollectorConfig::load(&path).unwrap_err().to_string();
+        assert!(e.contains("collector.toml:5:"), "{e}");
+        assert!(e.contains("mac_address"), "{e}");
+    }
+}

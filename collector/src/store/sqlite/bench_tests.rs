@@ -115,7 +115,9 @@ async fn bench_reconcile_job() {
         let result = crate::reconcile::reconcile(&inputs);
         let engine = t.elapsed();
         let t = Instant::now();
-        let report = crate::reconciler::run_once(&store, &settings).await.unwrap();
+        let report = crate::reconciler::run_once(&store, &settings)
+            .await
+            .unwrap();
         let total = t.elapsed();
         println!(
             "run {run}: load {:.0} ms, engine {:.0} ms ({} findings); whole job {:.0} ms \
