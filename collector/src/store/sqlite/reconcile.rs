@@ -198,6 +198,17 @@ fn host_row(h: &crate::reconcile::HostResult) -> anyhow::Result<HostRow> {
     })
 }
 
+/// The rows of a result table by their key (column 0), to compare with a new result.
+fn stored<V>(
+    tx: &rusqlite::Transaction,
+    sql: &str,
+    value: impl Fn(&rusqlite::Row) -> rusqlite::Result<V>,
+) -> anyhow::Result<HashMap<String, V>> {
+    let mut stmt = tx.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, value(r)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Store the run's result. Only rows that differ from the stored ones are written: at
 /// 50,000 hosts a run mostly confirms what the previous one found, and rewriting every row
 /// would cost more than the matching itself.
@@ -210,27 +221,20 @@ pub fn save(
     let started = std::time::Instant::now();
     let tx = c.transaction()?;
     {
-        let mut old: HashMap<String, HostRow> = HashMap::new();
-        let mut stmt = tx.prepare(
+        let mut old: HashMap<String, HostRow> = stored(
+            &tx,
             "SELECT agent_id, opd, state, asset_key, rule, manual, detail FROM reconcile_hosts",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                (
+            |r| {
+                Ok((
                     r.get(1)?,
                     r.get(2)?,
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
-                ),
-            ))
-        })?;
-        for row in rows {
-            let (k, v) = row?;
-            old.insert(k, v);
-        }
+                ))
+            },
+        )?;
         let mut put = tx.prepare(
             "INSERT OR REPLACE INTO reconcile_hosts
                  (agent_id, opd, state, asset_key, rule, manual, detail)
@@ -248,30 +252,23 @@ pub fn save(
             gone.execute([k])?;
         }
 
-        let mut old: HashMap<String, AssetRow> = HashMap::new();
-        let mut stmt = tx.prepare(
+        let mut old: HashMap<String, AssetRow> = stored(
+            &tx,
             "SELECT key, kode_lokasi, agent_id, in_review, expects_agent, silent, suggested,
                     evidence
              FROM reconcile_assets",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                (
+            |r| {
+                let v = (
                     r.get(1)?,
                     r.get(2)?,
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
                     r.get(6)?,
-                    r.get(7)?,
-                ),
-            ))
-        })?;
-        for row in rows {
-            let (k, v) = row?;
-            old.insert(k, v);
-        }
+                );
+                Ok((v.0, v.1, v.2, v.3, v.4, v.5, r.get(7)?))
+            },
+        )?;
         // `last_seen` is not stored here: it moves with every message, and readers take it
         // from `hosts`.
         let mut put = tx.prepare(

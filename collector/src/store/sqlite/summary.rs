@@ -6,6 +6,15 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 
+/// `(opd, label, count)` rows of a GROUP BY query.
+fn counts(c: &Connection, sql: &str) -> anyhow::Result<Vec<(String, String, u64)>> {
+    let mut stmt = c.prepare(sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 pub fn summary(c: &Connection, ict_prefix: &str) -> anyhow::Result<ReconcileSummary> {
     let last_run = c
         .query_row(
@@ -77,16 +86,10 @@ pub fn summary(c: &Connection, ict_prefix: &str) -> anyhow::Result<ReconcileSumm
             *o.suggested_condition.entry(s).or_default() += 1;
         }
     }
-    let mut stmt = c.prepare("SELECT opd, state, count(*) FROM reconcile_hosts GROUP BY 1, 2")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)? as u64,
-        ))
-    })?;
-    for row in rows {
-        let (opd, state, n) = row?;
+    for (opd, state, n) in counts(
+        c,
+        "SELECT opd, state, count(*) FROM reconcile_hosts GROUP BY 1, 2",
+    )? {
         entry(&mut opds, &opd);
         let o = opds.get_mut(&opd).expect("inserted");
         match state.as_str() {
@@ -95,17 +98,10 @@ pub fn summary(c: &Connection, ict_prefix: &str) -> anyhow::Result<ReconcileSumm
             _ => {}
         }
     }
-    let mut stmt =
-        c.prepare("SELECT opd, kind, count(*) FROM flags WHERE state != 'resolved' GROUP BY 1, 2")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)? as u64,
-        ))
-    })?;
-    for row in rows {
-        let (opd, kind, n) = row?;
+    for (opd, kind, n) in counts(
+        c,
+        "SELECT opd, kind, count(*) FROM flags WHERE state != 'resolved' GROUP BY 1, 2",
+    )? {
         entry(&mut opds, &opd);
         *opds
             .get_mut(&opd)
