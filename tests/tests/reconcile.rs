@@ -215,6 +215,25 @@ fn register_and_fleet_are_reconciled_and_operators_decide() {
     assert_eq!(unreg["state"], "resolved");
     assert_eq!(unreg["resolved_by"], "pantau");
 
+    // Confirming what the rules matched is accepted (and audited); confirming a pair the
+    // rules never proposed is refused, pointing to link.
+    let pair =
+        |agent: &str, key: &str| json!({ "agent_id": agent, "asset_key": key, "by": "andi" });
+    let (status, body) = post_json(
+        &collector.url("/api/v1/reconciliation/confirm"),
+        &pair(&ids[0], &format!("{}|1.3.2.10.01.02.001|000001", opd(0))),
+    );
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post_json(
+        &collector.url("/api/v1/reconciliation/confirm"),
+        &pair(&ids[7], silent_key),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("use link"),
+        "{body}"
+    );
+
     // Acknowledge the location mismatch; it stays acknowledged while the problem lasts.
     let id = loc["id"].as_i64().unwrap();
     let (status, f) = post_json(

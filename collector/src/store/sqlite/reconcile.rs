@@ -362,19 +362,24 @@ pub fn decide(c: &mut Connection, d: &Decision) -> anyhow::Result<()> {
         _ => {}
     }
     if d.kind == DecisionKind::Confirm {
-        let proposed: Option<String> = tx
+        // Confirmable: a candidate of the host's review, or the asset the rules matched it
+        // to (confirming that teaches the asset the host's UUID, MACs and hostname).
+        let proposed: Option<(String, Option<String>, Option<String>)> = tx
             .query_row(
-                "SELECT detail FROM reconcile_hosts WHERE agent_id = ?1",
+                "SELECT state, asset_key, detail FROM reconcile_hosts WHERE agent_id = ?1",
                 [&d.agent_id],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
-            .optional()?
-            .flatten();
-        let proposed = match json::<HostOutcome>(proposed) {
-            Some(HostOutcome::Review { candidates, .. }) => {
-                candidates.iter().any(|c| c.asset_key == d.asset_key)
-            }
-            _ => false,
+            .optional()?;
+        let proposed = match proposed {
+            Some((state, key, _)) if state == "matched" => key.as_deref() == Some(&d.asset_key),
+            Some((_, _, detail)) => match json::<HostOutcome>(detail) {
+                Some(HostOutcome::Review { candidates, .. }) => {
+                    candidates.iter().any(|c| c.asset_key == d.asset_key)
+                }
+                _ => false,
+            },
+            None => false,
         };
         if !proposed {
             crate::refuse!(
