@@ -3,14 +3,20 @@
 //! Every struct ignores unknown fields and defaults what it can, so agents and collectors of
 //! different minor versions read each other. Units are in field names (`_bytes`, `_pct`, `_s`).
 
+pub mod config;
+pub mod discovery;
 pub mod health;
 pub mod inventory;
 pub mod metrics;
+pub mod net;
 pub mod status;
 
+pub use config::PushedConfig;
+pub use discovery::DiscoveryReport;
 pub use health::Health;
 pub use inventory::Inventory;
 pub use metrics::{MetricsBatch, Sample};
+pub use net::NetReport;
 pub use status::{AgentState, Status};
 
 use crate::Kind;
@@ -22,6 +28,8 @@ pub enum Body {
     Inventory(Box<Inventory>),
     Metrics(MetricsBatch),
     Status(Status),
+    Net(Box<NetReport>),
+    Discovery(DiscoveryReport),
     /// A kind whose body this build does not model yet; kept as JSON.
     Other(Value),
 }
@@ -40,6 +48,8 @@ impl Body {
             Kind::Inventory => Body::Inventory(Box::new(typed(value)?)),
             Kind::Metrics => Body::Metrics(typed(value)?),
             Kind::Status => Body::Status(typed(value)?),
+            Kind::Net => Body::Net(Box::new(typed(value)?)),
+            Kind::Discovery => Body::Discovery(typed(value)?),
             _ => Body::Other(value.clone()),
         })
     }

@@ -27,6 +27,8 @@ fn msg(key: &AgentKey, id: &str, seq: u64, kind: Kind, body: Body) -> Accepted {
         Body::Inventory(i) => serde_json::to_value(i).unwrap(),
         Body::Metrics(m) => serde_json::to_value(m).unwrap(),
         Body::Status(s) => serde_json::to_value(s).unwrap(),
+        Body::Net(n) => serde_json::to_value(n).unwrap(),
+        Body::Discovery(d) => serde_json::to_value(d).unwrap(),
         Body::Other(v) => v.clone(),
     };
     Accepted {

@@ -1,0 +1,87 @@
+//! `config`: what the collector tells an agent, retained on `pantau/v1/{agent_id}/config`.
+//! The collector merges global, per-OPD and per-agent settings into one document per agent;
+//! the agent applies it without a restart and falls back to its file config for anything
+//! absent. Unlike agent-sent kinds, this body is signed by nobody: the broker ACL lets only the
+//! collector write it (security issue); the agent checks its shape and bounds.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PushedConfig {
+    /// Increases with every change, so an agent can log which version it applied.
+    pub version: u64,
+    pub net: Option<NetProbeConfig>,
+    pub discovery: Option<DiscoveryConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetProbeConfig {
+    /// Seconds between rounds (at least 10).
+    pub interval_s: u64,
+    /// Echo requests per target per round.
+    pub pings: u32,
+    /// Probe the default gateway too.
+    pub gateway: bool,
+    pub targets: Vec<ProbeTarget>,
+    /// Names to resolve, timed.
+    pub dns: Vec<String>,
+    pub http: Vec<HttpCheck>,
+}
+
+impl Default for NetProbeConfig {
+    fn default() -> Self {
+        NetProbeConfig {
+            interval_s: 60,
+            pings: 5,
+            gateway: true,
+            targets: Vec::new(),
+            dns: Vec::new(),
+            http: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProbeTarget {
+    pub name: String,
+    /// IP address or host name.
+    pub host: String,
+    /// TCP port for the fallback when ICMP is not allowed (default 443).
+    pub tcp_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HttpCheck {
+    pub name: String,
+    pub url: String,
+    /// Text the body must contain for the check to pass.
+    pub expect: Option<String>,
+    pub timeout_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DiscoveryConfig {
+    pub enabled: bool,
+    /// Minutes between active sweeps.
+    pub sweep_interval_min: u64,
+    /// ARP requests per second during a sweep.
+    pub rate_per_s: u32,
+    /// Largest subnet swept (prefix length); bigger ones are skipped with a warning.
+    pub max_prefix: u8,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig {
+            enabled: false,
+            sweep_interval_min: 15,
+            rate_per_s: 50,
+            max_prefix: 22,
+        }
+    }
+}
