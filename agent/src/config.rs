@@ -17,7 +17,8 @@ pub struct AgentConfig {
     /// The register's asset tag written on the machine (nomor register / label BMD), if known.
     #[serde(default)]
     pub asset_tag: Option<String>,
-    /// Roles this agent runs. Only `host` exists yet; `scout` and `poller` come later.
+    /// Roles this agent runs: `host`, and `scout` when `[scout]` is enabled (added by itself
+    /// then). `poller` comes later.
     #[serde(default = "default_roles")]
     pub roles: Vec<String>,
     pub broker: BrokerConfig,
@@ -29,6 +30,9 @@ pub struct AgentConfig {
     pub spool: SpoolConfig,
     #[serde(default)]
     pub health: HealthConfig,
+    /// LAN discovery by ARP (the `scout` role); off by default.
+    #[serde(default)]
+    pub scout: crate::scout::ScoutConfig,
     /// Root of the filesystem the readers look at. Always `/` in production; tests point it at
     /// a recorded tree.
     #[serde(default = "default_root")]
@@ -221,6 +225,7 @@ impl AgentConfig {
             inventory: InventoryConfig::default(),
             spool: SpoolConfig::default(),
             health: HealthConfig::default(),
+            scout: crate::scout::ScoutConfig::default(),
             root: default_root(),
         }
     }
@@ -239,7 +244,10 @@ impl AgentConfig {
         })?;
         // Relative paths are relative to the config file, not to wherever the service started.
         let base = path.parent().unwrap_or(Path::new("."));
-        let cfg = cfg.resolve_paths(base);
+        let mut cfg = cfg.resolve_paths(base);
+        if cfg.scout.enabled && !cfg.roles.iter().any(|r| r == "scout") {
+            cfg.roles.push("scout".into());
+        }
         cfg.validate()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(cfg)
@@ -291,12 +299,18 @@ impl AgentConfig {
             return Err("spool.max_bytes must be at least 64 KiB".into());
         }
         for role in &self.roles {
-            if role != "host" {
-                return Err(format!(
-                    "roles: {role:?} is not available in this version (only \"host\")"
-                ));
+            match role.as_str() {
+                "host" => {}
+                "scout" if self.scout.enabled => {}
+                "scout" => return Err("roles: \"scout\" needs [scout] enabled = true".into()),
+                _ => {
+                    return Err(format!(
+                        "roles: {role:?} is not available in this version (\"host\", \"scout\")"
+                    ))
+                }
             }
         }
+        self.scout.validate()?;
         Ok(())
     }
 

@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod link;
 pub mod metrics;
 pub mod runtime;
+pub mod scout;
 pub mod service;
 pub mod sim;
 pub mod source;

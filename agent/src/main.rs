@@ -34,6 +34,25 @@ enum Command {
         #[arg(long)]
         asset_tag: Option<String>,
     },
+    /// Sweep the local subnets once by ARP, as the scout role does, print what answered or
+    /// was heard, and exit. Needs root or CAP_NET_RAW.
+    Scan {
+        /// Only this interface (repeatable); every suitable one when absent.
+        #[arg(long = "interface", short = 'i', value_name = "IF")]
+        interfaces: Vec<String>,
+        /// ARP requests per second, per subnet.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        rate: u32,
+        /// Largest subnet swept, as a prefix length.
+        #[arg(long, default_value_t = 22, value_parser = clap::value_parser!(u8).range(16..=30))]
+        max_prefix: u8,
+        /// Milliseconds to keep listening for replies after the last request.
+        #[arg(long, default_value_t = 1500)]
+        wait_ms: u64,
+        /// Print the `discovery` report as JSON, as the agent would send it.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a config file and the key it names, print the effective settings, and exit.
     CheckConfig {
         #[arg(long, short, default_value = "/etc/pantau/agent.toml")]
@@ -56,6 +75,21 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&src.inventory())?);
             Ok(())
         }
+        Command::Scan {
+            interfaces,
+            rate,
+            max_prefix,
+            wait_ms,
+            json,
+        } => scan(
+            pantau_agent::scout::ScoutOptions {
+                interfaces,
+                rate_per_s: rate,
+                max_prefix,
+                reply_wait: std::time::Duration::from_millis(wait_ms),
+            },
+            json,
+        ),
         Command::CheckConfig { config } => {
             let cfg = AgentConfig::load(&config)?;
             let id = Identity::load(&cfg.agent_id, &cfg.key_file)?;
@@ -94,4 +128,35 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             })
         }
     }
+}
+
+fn scan(opts: pantau_agent::scout::ScoutOptions, json: bool) -> anyhow::Result<()> {
+    let scout = pantau_agent::scout::Scout::start(opts)?;
+    let subnets = scout.sweep();
+    let report = scout.report(subnets);
+    drop(scout);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    for s in &report.subnets {
+        println!(
+            "# {} on {}: {} asked in {:.1} s",
+            s.cidr,
+            s.interface,
+            s.probed,
+            s.duration_ms as f64 / 1000.0
+        );
+    }
+    println!("{:<16} {:<18} {:<10} how", "ip", "mac", "interface");
+    for d in &report.devices {
+        let how = match (d.active, d.passive) {
+            (true, true) => "answered, heard",
+            (true, false) => "answered",
+            _ => "heard",
+        };
+        println!("{:<16} {:<18} {:<10} {how}", d.ip, d.mac, d.interface);
+    }
+    println!("# {} devices", report.devices.len());
+    Ok(())
 }

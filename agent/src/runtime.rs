@@ -45,6 +45,8 @@ pub async fn run(
         shutdown.clone(),
     ));
 
+    let scout = crate::scout::task::spawn(&cfg.scout, &identity, &spool, &wake, &shutdown);
+
     let mut inv = InventoryState::default();
     inv.offer(first, &identity, &spool, &wake)?;
 
@@ -82,6 +84,9 @@ pub async fn run(
     if !batch.is_empty() {
         push_metrics(&cfg, batch, &identity, &spool)?;
         wake.notify_one();
+    }
+    if let Some(scout) = scout {
+        let _ = scout.await;
     }
     let _ = link.await;
     Ok(())
