@@ -374,6 +374,44 @@ mod tests {
     }
 
     #[test]
+    fn scout_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        let base = "agent_id = \"pc-1\"\nkey_file = \"k\"\nstate_dir = \"s\"\n[broker]\nurl = \"mqtt://h:1\"\n";
+        std::fs::write(&path, base).unwrap();
+        let cfg = AgentConfig::load(&path).unwrap();
+        assert!(!cfg.scout.enabled);
+        assert_eq!(cfg.roles, ["host"]);
+
+        std::fs::write(
+            &path,
+            format!("{base}[scout]\nenabled = true\nrate_per_s = 20\ninterfaces = [\"eth0\"]\n"),
+        )
+        .unwrap();
+        let cfg = AgentConfig::load(&path).unwrap();
+        assert_eq!(cfg.roles, ["host", "scout"]);
+        assert_eq!(cfg.scout.rate_per_s, 20);
+        assert_eq!(cfg.scout.sweep_interval_min, 15);
+        assert_eq!(cfg.scout.options().interfaces, ["eth0"]);
+
+        for (bad, key) in [
+            ("[scout]\nenabled = true\nmax_prefix = 8\n", "max_prefix"),
+            ("[scout]\nenabled = true\nrate_per_s = 0\n", "rate_per_s"),
+            ("[scout]\nrate = 5\n", "rate"),
+            ("roles = [\"host\", \"scout\"]\n", "scout"),
+        ] {
+            let text = if bad.starts_with('[') {
+                format!("{base}{bad}")
+            } else {
+                format!("{bad}{base}")
+            };
+            std::fs::write(&path, text).unwrap();
+            let err = AgentConfig::load(&path).unwrap_err().to_string();
+            assert!(err.contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn errors_name_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.toml");

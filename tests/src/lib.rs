@@ -12,6 +12,7 @@ pub mod broker;
 pub mod collector;
 pub mod http;
 pub mod mqtt;
+pub mod netns;
 pub mod process;
 pub mod tls;
 
