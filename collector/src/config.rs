@@ -28,6 +28,9 @@ pub struct CollectorConfig {
     /// Seconds between reconciliation runs (also run after every import through the API).
     #[serde(default = "default_reconcile")]
     pub reconcile_interval_s: u64,
+    /// Network flags: thresholds, windows, allow-listed MACs (docs/network.md).
+    #[serde(default)]
+    pub network: crate::network::NetworkConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

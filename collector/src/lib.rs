@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod i18n;
 pub mod ingest;
 pub mod maintain;
+pub mod netwatch;
 pub mod network;
 pub mod reconcile;
 pub mod reconcile_cli;

@@ -49,6 +49,11 @@ pub fn start(
         reconcile_now.clone(),
         rx.clone(),
     )));
+    tasks.push(tokio::spawn(crate::netwatch::run_loop(
+        store.clone(),
+        cfg.network.clone(),
+        rx.clone(),
+    )));
     let app = web::router(AppState {
         store: store.clone(),
         telemetry,

@@ -367,6 +367,16 @@ pub struct ReconcileSummary {
     pub opds: Vec<ReconcileCounts>,
 }
 
+/// What one run of the network job did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetworkRun {
+    pub at: DateTime<Utc>,
+    pub findings: usize,
+    pub opened: usize,
+    pub reopened: usize,
+    pub resolved: usize,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Record a new agent. Fails if the id is taken.
@@ -431,4 +441,26 @@ pub trait Store: Send + Sync {
         by: &str,
         note: Option<&str>,
     ) -> Result<Option<Flag>>;
+
+    /// Everything the network job reads, in one consistent snapshot (issue 4).
+    async fn network_inputs(
+        &self,
+        now: DateTime<Utc>,
+        config: &crate::network::NetworkConfig,
+    ) -> Result<crate::network::Inputs>;
+    /// Bring network flags (only [`crate::reconcile::FlagKind::NETWORK`] kinds) in line with
+    /// `findings` and keep the hysteresis state, in one transaction.
+    async fn save_network(
+        &self,
+        findings: Vec<crate::reconcile::Finding>,
+        degraded: crate::network::DegradedState,
+        now: DateTime<Utc>,
+    ) -> Result<NetworkRun>;
+    async fn ip_plan(&self) -> Result<Vec<crate::network::PlanEntry>>;
+    /// Replace the whole IP plan; refused (nothing changes) if any entry is invalid.
+    async fn replace_ip_plan(&self, entries: Vec<crate::network::PlanEntry>) -> Result<usize>;
+    /// LAN devices scouts saw, of one OPD or all.
+    async fn lan_devices(&self, opd: Option<&str>) -> Result<Vec<crate::network::LanDevice>>;
+    /// The newest net report of every host that sent one.
+    async fn latest_net(&self) -> Result<Vec<crate::network::LatestNet>>;
 }
