@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod maintain;
 pub mod netwatch;
 pub mod network;
+pub mod network_cli;
 pub mod reconcile;
 pub mod reconcile_cli;
 pub mod reconciler;

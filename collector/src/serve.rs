@@ -59,6 +59,7 @@ pub fn start(
         telemetry,
         reconcile: cfg.reconcile_settings(),
         reconcile_now,
+        network: cfg.network.clone(),
     });
     let mut web_rx = rx;
     tasks.push(tokio::spawn(async move {

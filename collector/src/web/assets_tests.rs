@@ -27,6 +27,7 @@ impl Api {
             telemetry: Arc::new(Telemetry::new()),
             reconcile: Default::default(),
             reconcile_now: Default::default(),
+            network: Default::default(),
         });
         Api { _dir: dir, router }
     }

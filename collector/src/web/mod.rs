@@ -4,6 +4,7 @@
 mod assets;
 mod flags;
 mod hosts;
+mod network;
 mod reconcile;
 
 use crate::store::Store;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub reconcile: crate::reconciler::Settings,
     /// Notified to run reconciliation now (after an import or a decision).
     pub reconcile_now: Arc<tokio::sync::Notify>,
+    /// Windows of the network views (`[network]`).
+    pub network: crate::network::NetworkConfig,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -30,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(flags::routes())
         .merge(reconcile::routes())
+        .merge(network::routes())
         .with_state(state)
 }
 
@@ -53,3 +57,6 @@ impl From<anyhow::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod network_tests;
