@@ -3,6 +3,7 @@
 
 pub mod broker;
 pub mod config;
+pub mod config_push;
 pub mod demo;
 pub mod enroll;
 pub mod i18n;

@@ -14,6 +14,7 @@
 pub mod addresses;
 pub mod health;
 pub mod plan;
+pub mod pushed;
 
 #[cfg(test)]
 mod tests;

@@ -367,6 +367,18 @@ pub struct ReconcileSummary {
     pub opds: Vec<ReconcileCounts>,
 }
 
+/// One layer of pushed agent configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigLayer {
+    pub scope: crate::network::pushed::Scope,
+    /// `""` (global), a kode lokasi (opd) or an agent id (agent).
+    pub key: String,
+    /// A partial `PushedConfig`.
+    pub layer: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
 /// What one run of the network job did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct NetworkRun {
@@ -463,4 +475,30 @@ pub trait Store: Send + Sync {
     async fn lan_devices(&self, opd: Option<&str>) -> Result<Vec<crate::network::LanDevice>>;
     /// The newest net report of every host that sent one.
     async fn latest_net(&self) -> Result<Vec<crate::network::LatestNet>>;
+    async fn config_layers(&self) -> Result<Vec<ConfigLayer>>;
+    /// Set or (with `None`) remove one layer; refused (422) naming the field if invalid.
+    async fn set_config_layer(
+        &self,
+        scope: crate::network::pushed::Scope,
+        key: &str,
+        layer: Option<serde_json::Value>,
+        by: &str,
+    ) -> Result<()>;
+    /// The merged config of one agent (version 0); `None` when no layer applies.
+    async fn agent_config(
+        &self,
+        agent_id: &str,
+    ) -> Result<Option<pantau_proto::body::PushedConfig>>;
+    /// Agents whose merged config changed since last published (with `all`: every agent
+    /// that has or had one), each with a new version.
+    async fn configs_to_publish(
+        &self,
+        all: bool,
+    ) -> Result<Vec<(String, pantau_proto::body::PushedConfig)>>;
+    /// Record that `config` was published (retained) for `agent_id`.
+    async fn config_published(
+        &self,
+        agent_id: &str,
+        config: &pantau_proto::body::PushedConfig,
+    ) -> Result<()>;
 }

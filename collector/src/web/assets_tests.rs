@@ -28,6 +28,7 @@ impl Api {
             reconcile: Default::default(),
             reconcile_now: Default::default(),
             network: Default::default(),
+            config_now: Default::default(),
         });
         Api { _dir: dir, router }
     }

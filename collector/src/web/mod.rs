@@ -1,6 +1,7 @@
 //! The HTTP server: REST API under `/api/v1`, Prometheus text at `/metrics`, and a plain
 //! host list at `/` until the dashboard lands. One module per area of the API.
 
+mod agent_config;
 mod assets;
 mod flags;
 mod hosts;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub reconcile_now: Arc<tokio::sync::Notify>,
     /// Windows of the network views (`[network]`).
     pub network: crate::network::NetworkConfig,
+    /// Notified to publish changed agent configs now.
+    pub config_now: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -34,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(flags::routes())
         .merge(reconcile::routes())
         .merge(network::routes())
+        .merge(agent_config::routes())
         .with_state(state)
 }
 

@@ -28,6 +28,7 @@ impl Api {
             reconcile: Default::default(),
             reconcile_now: Default::default(),
             network: Default::default(),
+            config_now: Default::default(),
         });
         Api {
             _dir: dir,
@@ -190,4 +191,53 @@ async fn opd_services_and_devices_views() {
     assert_eq!(body[0]["status"], "rogue");
     let (_, body) = api.get("/api/v1/network/devices?opd=0102").await;
     assert_eq!(body, serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn agent_config_layers_through_the_api() {
+    let api = Api::new();
+    api.agent(
+        "a",
+        "0101",
+        Kind::Net,
+        pantau_proto::body::Body::Net(Box::default()),
+    )
+    .await;
+    let (status, _) = api
+        .put(
+            "/api/v1/agent-config/global?by=ops",
+            r#"{"net": {"interval_s": 120}}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = api
+        .put(
+            "/api/v1/agent-config/opd/0101?by=ops",
+            r#"{"discovery": {"enabled": true}}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = api
+        .put(
+            "/api/v1/agent-config/agent/a?by=ops",
+            r#"{"net": {"interval_s": 3}}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["error"].as_str().unwrap().contains("net.interval_s"),
+        "{body}"
+    );
+    let (status, _) = api
+        .put("/api/v1/agent-config/global?by=pantau", r#"{}"#)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = api.get("/api/v1/hosts/a/config").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["net"]["interval_s"], 120);
+    assert_eq!(body["discovery"]["enabled"], true);
+    let (_, body) = api.get("/api/v1/agent-config").await;
+    assert_eq!(body.as_array().unwrap().len(), 2);
+    let (status, _) = api.get("/api/v1/hosts/nobody/config").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

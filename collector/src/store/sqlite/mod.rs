@@ -11,6 +11,7 @@ mod flags;
 mod lines;
 mod maintain;
 mod network;
+mod pushed;
 mod query;
 mod reconcile;
 mod register;
@@ -243,6 +244,48 @@ impl Store for SqliteStore {
 
     async fn latest_net(&self) -> Result<Vec<crate::network::LatestNet>> {
         self.read(network::latest).await
+    }
+
+    async fn config_layers(&self) -> Result<Vec<ConfigLayer>> {
+        self.read(pushed::layers).await
+    }
+
+    async fn set_config_layer(
+        &self,
+        scope: crate::network::pushed::Scope,
+        key: &str,
+        layer: Option<serde_json::Value>,
+        by: &str,
+    ) -> Result<()> {
+        let (key, by) = (key.to_owned(), by.to_owned());
+        self.write(move |c| pushed::set(c, scope, &key, layer.as_ref(), &by, Utc::now()))
+            .await
+    }
+
+    async fn agent_config(
+        &self,
+        agent_id: &str,
+    ) -> Result<Option<pantau_proto::body::PushedConfig>> {
+        let id = agent_id.to_owned();
+        self.read(move |c| pushed::merged(c, &id)).await
+    }
+
+    async fn configs_to_publish(
+        &self,
+        all: bool,
+    ) -> Result<Vec<(String, pantau_proto::body::PushedConfig)>> {
+        // The writer: it numbers versions.
+        self.write(move |c| pushed::pending(c, all)).await
+    }
+
+    async fn config_published(
+        &self,
+        agent_id: &str,
+        config: &pantau_proto::body::PushedConfig,
+    ) -> Result<()> {
+        let (id, cfg) = (agent_id.to_owned(), config.clone());
+        self.write(move |c| pushed::published(c, &id, &cfg, Utc::now()))
+            .await
     }
 }
 

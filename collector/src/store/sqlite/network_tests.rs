@@ -397,3 +397,70 @@ async fn reconciliation_and_the_network_job_leave_each_others_flags_alone() {
     // And the network job again must not resolve `unregistered`.
     assert_eq!(f.check(now).await, both);
 }
+
+#[tokio::test]
+async fn pushed_config_merges_layers_and_publishes_only_changes() {
+    use crate::network::pushed::Scope;
+    use serde_json::json;
+    let mut f = Fleet::new();
+    f.enroll("pc-1", "0101").await;
+    f.enroll("pc-2", "0102").await;
+    // No layers: nothing to publish, agents stay on their file config.
+    assert!(f.s.configs_to_publish(false).await.unwrap().is_empty());
+    f.s.set_config_layer(
+        Scope::Global,
+        "",
+        Some(json!({"net": {"interval_s": 60}})),
+        "ops",
+    )
+    .await
+    .unwrap();
+    f.s.set_config_layer(
+        Scope::Opd,
+        "0101",
+        Some(json!({"net": {"interval_s": 30}})),
+        "ops",
+    )
+    .await
+    .unwrap();
+    let e =
+        f.s.set_config_layer(Scope::Agent, "pc-9", Some(json!({})), "ops")
+            .await
+            .unwrap_err();
+    assert!(e.to_string().starts_with("key: no enrolled agent"), "{e}");
+    let e =
+        f.s.set_config_layer(
+            Scope::Agent,
+            "pc-1",
+            Some(json!({"net": {"pings": 0}})),
+            "ops",
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().starts_with("layer: net.pings:"), "{e}");
+
+    let pending = f.s.configs_to_publish(false).await.unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(pending[0].0, "pc-1");
+    assert_eq!(pending[0].1.net.as_ref().unwrap().interval_s, 30);
+    assert_eq!(pending[1].1.net.as_ref().unwrap().interval_s, 60);
+    for (id, cfg) in &pending {
+        f.s.config_published(id, cfg).await.unwrap();
+    }
+    assert!(f.s.configs_to_publish(false).await.unwrap().is_empty());
+    // Changing the OPD layer republishes only that OPD's agent, with a higher version.
+    f.s.set_config_layer(
+        Scope::Opd,
+        "0101",
+        Some(json!({"net": {"interval_s": 20}})),
+        "ops",
+    )
+    .await
+    .unwrap();
+    let again = f.s.configs_to_publish(false).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].0, "pc-1");
+    assert!(again[0].1.version > pending[1].1.version);
+    // After a reconnection everything is sent again.
+    assert_eq!(f.s.configs_to_publish(true).await.unwrap().len(), 2);
+}

@@ -255,6 +255,27 @@ const MIGRATIONS: &[&str] = &[
         degraded_since TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 5: pushed agent configuration (issue 4): layers, and what each agent was last sent.
+    r#"
+    -- scope global (key ''), opd (key = kode lokasi) or agent (key = agent id); layer is a
+    -- partial PushedConfig (JSON).
+    CREATE TABLE agent_config (
+        scope      TEXT NOT NULL CHECK (scope IN ('global', 'opd', 'agent')),
+        key        TEXT NOT NULL,
+        layer      TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    -- The merged config last published per agent (version 0 in body), so a change of
+    -- layers republishes only the agents whose merged config changed.
+    CREATE TABLE agent_config_published (
+        agent_id     TEXT PRIMARY KEY,
+        version      INTEGER NOT NULL,
+        body         TEXT NOT NULL,
+        published_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
