@@ -93,3 +93,77 @@ impl ConfigPush {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::EnrolledAgent;
+
+    /// Against the embedded broker: a layer set in the store arrives retained on the
+    /// agent's config topic, numbered.
+    #[tokio::test]
+    async fn a_changed_config_is_published_retained() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        crate::broker::start(format!("127.0.0.1:{port}").parse().unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("pantau.db")).unwrap());
+        store
+            .enroll(&EnrolledAgent {
+                agent_id: "pc-1".into(),
+                opd: "0101".into(),
+                public_key: pantau_proto::AgentKey::generate().public(),
+                enrolled_at: chrono::Utc::now(),
+            })
+            .await
+            .unwrap();
+        store
+            .set_config_layer(
+                crate::network::pushed::Scope::Global,
+                "",
+                Some(serde_json::json!({"net": {"interval_s": 45}})),
+                "ops",
+            )
+            .await
+            .unwrap();
+        let broker = BrokerConfig {
+            url: format!("mqtt://127.0.0.1:{port}"),
+            ..crate::config::CollectorConfig::load(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../install/collector.toml"),
+            )
+            .unwrap()
+            .broker()
+        };
+        let (_stop, rx) = watch::channel(false);
+        let push = ConfigPush {
+            broker,
+            client_id: "test-collector".into(),
+            store: store.clone(),
+            every: Duration::from_millis(200),
+            trigger: Arc::new(Notify::new()),
+        };
+        tokio::spawn(push.run(rx));
+
+        let (sub, mut events) =
+            AsyncClient::new(MqttOptions::new("test-agent", "127.0.0.1", port), 100);
+        sub.subscribe("pantau/v1/pc-1/config", QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                if let Ok(Event::Incoming(Incoming::Publish(p))) = events.poll().await {
+                    return p;
+                }
+            }
+        })
+        .await
+        .expect("config published within 20 s");
+        let cfg: pantau_proto::body::PushedConfig = serde_json::from_slice(&got.payload).unwrap();
+        assert_eq!(cfg.net.unwrap().interval_s, 45);
+        assert!(cfg.version > 0);
+    }
+}

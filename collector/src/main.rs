@@ -94,6 +94,13 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Configuration pushed to agents: global, per-OPD and per-agent layers.
+    AgentConfig {
+        #[command(subcommand)]
+        cmd: network_cli::AgentConfigCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -190,6 +197,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Flags { cmd, store } => reconcile_cli::flags(&store.open()?, cmd).await,
         Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
         Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
+        Command::AgentConfig { cmd, store } => network_cli::agent_config(&store.open()?, cmd).await,
         Command::Enroll(EnrollCommand::Import { file, store }) => {
             let db = store.open()?;
             let (added, skipped) = enroll::import(&db, &file).await?;

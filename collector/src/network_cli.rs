@@ -94,3 +94,95 @@ pub async fn ipplan(store: &dyn Store, cmd: IpPlanCommand) -> anyhow::Result<()>
     }
     Ok(())
 }
+
+/// `pantau-collector agent-config ...`: the layers of pushed agent configuration. A running
+/// collector publishes a change within a minute.
+#[derive(Subcommand)]
+pub enum AgentConfigCommand {
+    /// Print every layer.
+    List {
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Set one layer from a JSON file holding a partial config (`{"net": {...}}`).
+    Set {
+        /// global, opd or agent.
+        scope: String,
+        file: PathBuf,
+        /// Kode lokasi (opd) or agent id (agent).
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        who: crate::reconcile_cli::Who,
+    },
+    /// Remove one layer.
+    Unset {
+        scope: String,
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        who: crate::reconcile_cli::Who,
+    },
+    /// Print the merged config one agent is sent.
+    Show { agent_id: String },
+}
+
+fn scope(s: &str) -> anyhow::Result<crate::network::pushed::Scope> {
+    crate::network::pushed::Scope::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("scope: {s:?} is not global, opd or agent"))
+}
+
+pub async fn agent_config(store: &dyn Store, cmd: AgentConfigCommand) -> anyhow::Result<()> {
+    match cmd {
+        AgentConfigCommand::List { out } => {
+            let layers = store.config_layers().await?;
+            if out.json {
+                println!("{}", serde_json::to_string_pretty(&layers)?);
+            } else {
+                for l in layers {
+                    println!(
+                        "{:<7} {:<20} {} ({}, {})",
+                        l.scope.name(),
+                        l.key,
+                        l.layer,
+                        l.updated_by,
+                        l.updated_at.format("%Y-%m-%d %H:%M")
+                    );
+                }
+            }
+        }
+        AgentConfigCommand::Set {
+            scope: s,
+            file,
+            key,
+            who,
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let layer: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!("{}:{}:{}: {e}", file.display(), e.line(), e.column())
+            })?;
+            store
+                .set_config_layer(
+                    scope(&s)?,
+                    key.as_deref().unwrap_or(""),
+                    Some(layer),
+                    &who.name()?,
+                )
+                .await?;
+        }
+        AgentConfigCommand::Unset { scope: s, key, who } => {
+            store
+                .set_config_layer(scope(&s)?, key.as_deref().unwrap_or(""), None, &who.name()?)
+                .await?;
+        }
+        AgentConfigCommand::Show { agent_id } => {
+            if store.agent(&agent_id).await?.is_none() {
+                anyhow::bail!("no enrolled agent {agent_id:?}");
+            }
+            let cfg = store.agent_config(&agent_id).await?.unwrap_or_default();
+            println!("{}", serde_json::to_string_pretty(&cfg)?);
+        }
+    }
+    Ok(())
+}
