@@ -41,7 +41,7 @@ fn main() {
         r.assets.iter().filter(|a| a.silent).count(),
         r.assets.iter().filter(|a| a.in_review).count()
     );
-    for kind in FlagKind::ALL {
+    for kind in FlagKind::RECONCILE {
         let n = r.findings.iter().filter(|f| f.kind == kind).count();
         println!("findings {:<26} {n}", kind.name());
     }

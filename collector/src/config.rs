@@ -28,6 +28,9 @@ pub struct CollectorConfig {
     /// Seconds between reconciliation runs (also run after every import through the API).
     #[serde(default = "default_reconcile")]
     pub reconcile_interval_s: u64,
+    /// Network flags: thresholds, windows, allow-listed MACs (docs/network.md).
+    #[serde(default)]
+    pub network: crate::network::NetworkConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,6 +143,7 @@ mod tests {
         assert_eq!(cfg.reconcile, RuleConfig::default());
         assert_eq!(cfg.condition, ConditionConfig::default());
         assert_eq!(cfg.reconcile_interval_s, default_reconcile());
+        assert_eq!(cfg.network, crate::network::NetworkConfig::default());
     }
 
     #[test]

@@ -157,6 +157,11 @@ async fn writer(
         let received_at = chrono::Utc::now();
         let mut accepted: Vec<Accepted> = Vec::with_capacity(publishes.len());
         for p in &publishes {
+            // The collector's own retained config (`crate::config_push`) comes back through
+            // the wildcard subscription: not an agent's message, not a rejection.
+            if matches!(topic::parse(&p.topic), Ok((_, Kind::Config))) {
+                continue;
+            }
             let key = match topic::parse(&p.topic) {
                 Ok((agent, _)) => keys.get(agent, &tel).await,
                 Err(_) => None,

@@ -3,11 +3,15 @@
 
 pub mod broker;
 pub mod config;
+pub mod config_push;
 pub mod demo;
 pub mod enroll;
 pub mod i18n;
 pub mod ingest;
 pub mod maintain;
+pub mod netwatch;
+pub mod network;
+pub mod network_cli;
 pub mod reconcile;
 pub mod reconcile_cli;
 pub mod reconciler;

@@ -1,6 +1,6 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
-use pantau_collector::{config, demo, enroll, reconcile_cli, register, serve, store};
+use pantau_collector::{config, demo, enroll, network_cli, reconcile_cli, register, serve, store};
 
 use pantau_collector::i18n::Lang;
 
@@ -84,6 +84,20 @@ enum Command {
     Match {
         #[command(subcommand)]
         cmd: reconcile_cli::MatchCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The IP plan: CIDR ranges per OPD (kode lokasi), assigned by Diskominfo.
+    Ipplan {
+        #[command(subcommand)]
+        cmd: network_cli::IpPlanCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Configuration pushed to agents: global, per-OPD and per-agent layers.
+    AgentConfig {
+        #[command(subcommand)]
+        cmd: network_cli::AgentConfigCommand,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -182,6 +196,8 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Flags { cmd, store } => reconcile_cli::flags(&store.open()?, cmd).await,
         Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
+        Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
+        Command::AgentConfig { cmd, store } => network_cli::agent_config(&store.open()?, cmd).await,
         Command::Enroll(EnrollCommand::Import { file, store }) => {
             let db = store.open()?;
             let (added, skipped) = enroll::import(&db, &file).await?;

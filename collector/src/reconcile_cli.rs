@@ -58,7 +58,7 @@ pub struct Who {
 }
 
 impl Who {
-    fn name(&self) -> anyhow::Result<String> {
+    pub fn name(&self) -> anyhow::Result<String> {
         let by = self
             .by
             .clone()

@@ -49,11 +49,32 @@ pub fn start(
         reconcile_now.clone(),
         rx.clone(),
     )));
+    tasks.push(tokio::spawn(crate::netwatch::run_loop(
+        store.clone(),
+        cfg.network.clone(),
+        rx.clone(),
+    )));
+    let config_now = Arc::new(tokio::sync::Notify::new());
+    let push = crate::config_push::ConfigPush {
+        broker: cfg.broker(),
+        client_id: cfg.mqtt.client_id.clone(),
+        store: store.clone(),
+        every: Duration::from_secs(60),
+        trigger: config_now.clone(),
+    };
+    let push_rx = rx.clone();
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = push.run(push_rx).await {
+            tracing::error!("config publisher stopped: {e:#}");
+        }
+    }));
     let app = web::router(AppState {
         store: store.clone(),
         telemetry,
         reconcile: cfg.reconcile_settings(),
         reconcile_now,
+        network: cfg.network.clone(),
+        config_now,
     });
     let mut web_rx = rx;
     tasks.push(tokio::spawn(async move {

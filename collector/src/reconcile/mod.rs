@@ -213,6 +213,12 @@ pub enum FlagKind {
     LocationMismatch,
     DuplicateRegisterEntry,
     ConditionDiscrepancy,
+    // Network (issue 4): raised by the network job (`crate::network`), not by reconciliation.
+    IpOutsidePlan,
+    IpConflict,
+    RogueDevice,
+    NetworkDegraded,
+    ServiceDown,
 }
 
 /// What a flag is about.
@@ -223,6 +229,14 @@ pub enum SubjectKind {
     Asset,
     /// A normalized serial number (duplicate register entries).
     Serial,
+    /// A LAN device by its MAC (lower case, colon separated).
+    Mac,
+    /// An address within one OPD's LAN, `{opd}/{ip}` (IP conflicts).
+    Address,
+    /// An OPD by its kode lokasi (network health).
+    Opd,
+    /// An e-Gov HTTP check by its name.
+    Service,
 }
 
 /// A difference the engine found: becomes (or keeps open) one flag per subject and kind.
@@ -264,7 +278,7 @@ pub fn reconcile(inputs: &Inputs) -> Reconciliation {
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 7] = [
+    pub const ALL: [FlagKind; 12] = [
         FlagKind::Unregistered,
         FlagKind::Silent,
         FlagKind::HardwareMismatch,
@@ -272,6 +286,32 @@ impl FlagKind {
         FlagKind::LocationMismatch,
         FlagKind::DuplicateRegisterEntry,
         FlagKind::ConditionDiscrepancy,
+        FlagKind::IpOutsidePlan,
+        FlagKind::IpConflict,
+        FlagKind::RogueDevice,
+        FlagKind::NetworkDegraded,
+        FlagKind::ServiceDown,
+    ];
+
+    /// The kinds reconciliation owns: its flag sync resolves only these, so it never
+    /// closes a network flag it did not look for.
+    pub const RECONCILE: [FlagKind; 7] = [
+        FlagKind::Unregistered,
+        FlagKind::Silent,
+        FlagKind::HardwareMismatch,
+        FlagKind::HardwareChanged,
+        FlagKind::LocationMismatch,
+        FlagKind::DuplicateRegisterEntry,
+        FlagKind::ConditionDiscrepancy,
+    ];
+
+    /// The kinds the network job owns (`crate::network`).
+    pub const NETWORK: [FlagKind; 5] = [
+        FlagKind::IpOutsidePlan,
+        FlagKind::IpConflict,
+        FlagKind::RogueDevice,
+        FlagKind::NetworkDegraded,
+        FlagKind::ServiceDown,
     ];
 
     pub fn name(self) -> &'static str {
@@ -283,6 +323,11 @@ impl FlagKind {
             FlagKind::LocationMismatch => "location_mismatch",
             FlagKind::DuplicateRegisterEntry => "duplicate_register_entry",
             FlagKind::ConditionDiscrepancy => "condition_discrepancy",
+            FlagKind::IpOutsidePlan => "ip_outside_plan",
+            FlagKind::IpConflict => "ip_conflict",
+            FlagKind::RogueDevice => "rogue_device",
+            FlagKind::NetworkDegraded => "network_degraded",
+            FlagKind::ServiceDown => "service_down",
         }
     }
 
@@ -308,6 +353,22 @@ impl FlagKind {
             FlagKind::ConditionDiscrepancy => {
                 "Perwali Ternate 33/2021 Pasal 12 ayat 13; Perwali Kotamobagu Pasal 36"
             }
+            // IP addresses on the government network are assigned by Diskominfo.
+            FlagKind::IpOutsidePlan | FlagKind::IpConflict => "Perwali Kotamobagu Pasal 26",
+            // An unknown device on the LAN: addresses are Diskominfo's to assign, and the
+            // LAN and its end-user devices are managed per OPD.
+            FlagKind::RogueDevice => {
+                "Perwali Kotamobagu Pasal 26; Perwali Ternate 33/2021 Pasal 12 ayat 2, 5; \
+                 Perwali Kotamobagu Pasal 25"
+            }
+            // LAN and local bandwidth are managed per OPD, the inter-OPD network centrally.
+            FlagKind::NetworkDegraded => {
+                "Perwali Ternate 33/2021 Pasal 12 ayat 2, 5; Perwali Kotamobagu Pasal 25"
+            }
+            // e-Gov applications are monitored and evaluated.
+            FlagKind::ServiceDown => {
+                "Perwali Ternate 33/2021 Pasal 10 ayat 8; Perwali Denpasar 35/2014 Pasal 17"
+            }
         }
     }
 
@@ -329,6 +390,16 @@ impl FlagKind {
             (FlagKind::DuplicateRegisterEntry, En) => "Duplicate register entry",
             (FlagKind::ConditionDiscrepancy, Id) => "Kondisi berbeda dengan register",
             (FlagKind::ConditionDiscrepancy, En) => "Condition differs from the register",
+            (FlagKind::IpOutsidePlan, Id) => "Alamat IP di luar rencana IP",
+            (FlagKind::IpOutsidePlan, En) => "IP address outside the IP plan",
+            (FlagKind::IpConflict, Id) => "Konflik alamat IP",
+            (FlagKind::IpConflict, En) => "IP address conflict",
+            (FlagKind::RogueDevice, Id) => "Perangkat tak dikenal di LAN",
+            (FlagKind::RogueDevice, En) => "Unknown device on the LAN",
+            (FlagKind::NetworkDegraded, Id) => "Jaringan OPD terganggu",
+            (FlagKind::NetworkDegraded, En) => "OPD network degraded",
+            (FlagKind::ServiceDown, Id) => "Layanan e-Gov tidak dapat diakses",
+            (FlagKind::ServiceDown, En) => "e-Gov service down",
         }
     }
 }

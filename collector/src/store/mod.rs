@@ -367,6 +367,28 @@ pub struct ReconcileSummary {
     pub opds: Vec<ReconcileCounts>,
 }
 
+/// One layer of pushed agent configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigLayer {
+    pub scope: crate::network::pushed::Scope,
+    /// `""` (global), a kode lokasi (opd) or an agent id (agent).
+    pub key: String,
+    /// A partial `PushedConfig`.
+    pub layer: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+/// What one run of the network job did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetworkRun {
+    pub at: DateTime<Utc>,
+    pub findings: usize,
+    pub opened: usize,
+    pub reopened: usize,
+    pub resolved: usize,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Record a new agent. Fails if the id is taken.
@@ -431,4 +453,52 @@ pub trait Store: Send + Sync {
         by: &str,
         note: Option<&str>,
     ) -> Result<Option<Flag>>;
+
+    /// Everything the network job reads, in one consistent snapshot (issue 4).
+    async fn network_inputs(
+        &self,
+        now: DateTime<Utc>,
+        config: &crate::network::NetworkConfig,
+    ) -> Result<crate::network::Inputs>;
+    /// Bring network flags (only [`crate::reconcile::FlagKind::NETWORK`] kinds) in line with
+    /// `findings` and keep the hysteresis state, in one transaction.
+    async fn save_network(
+        &self,
+        findings: Vec<crate::reconcile::Finding>,
+        degraded: crate::network::DegradedState,
+        now: DateTime<Utc>,
+    ) -> Result<NetworkRun>;
+    async fn ip_plan(&self) -> Result<Vec<crate::network::PlanEntry>>;
+    /// Replace the whole IP plan; refused (nothing changes) if any entry is invalid.
+    async fn replace_ip_plan(&self, entries: Vec<crate::network::PlanEntry>) -> Result<usize>;
+    /// LAN devices scouts saw, of one OPD or all.
+    async fn lan_devices(&self, opd: Option<&str>) -> Result<Vec<crate::network::LanDevice>>;
+    /// The newest net report of every host that sent one.
+    async fn latest_net(&self) -> Result<Vec<crate::network::LatestNet>>;
+    async fn config_layers(&self) -> Result<Vec<ConfigLayer>>;
+    /// Set or (with `None`) remove one layer; refused (422) naming the field if invalid.
+    async fn set_config_layer(
+        &self,
+        scope: crate::network::pushed::Scope,
+        key: &str,
+        layer: Option<serde_json::Value>,
+        by: &str,
+    ) -> Result<()>;
+    /// The merged config of one agent (version 0); `None` when no layer applies.
+    async fn agent_config(
+        &self,
+        agent_id: &str,
+    ) -> Result<Option<pantau_proto::body::PushedConfig>>;
+    /// Agents whose merged config changed since last published (with `all`: every agent
+    /// that has or had one), each with a new version.
+    async fn configs_to_publish(
+        &self,
+        all: bool,
+    ) -> Result<Vec<(String, pantau_proto::body::PushedConfig)>>;
+    /// Record that `config` was published (retained) for `agent_id`.
+    async fn config_published(
+        &self,
+        agent_id: &str,
+        config: &pantau_proto::body::PushedConfig,
+    ) -> Result<()>;
 }

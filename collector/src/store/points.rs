@@ -12,8 +12,56 @@
 //! | `disk_read:{dev}`, `disk_write:{dev}` | bytes/s | `disk_io` |
 //! | `net_rx:{iface}`, `net_tx:{iface}` | bytes/s | `net` |
 //! | `temp_max` | °C | hottest sensor |
+//!
+//! From `net` reports (issue 4), one point per report at the report's round start:
+//!
+//! | name | unit | from |
+//! |---|---|---|
+//! | `net_loss:{probe}` | % lost | `probes[].loss_pct` (`gateway`, or the target's name) |
+//! | `net_rtt:{probe}` | ms | `probes[].rtt_median_ms`, else `rtt_avg_ms` (only with replies) |
+//! | `net_jitter:{probe}` | ms | `probes[].jitter_ms` |
+//! | `dns_ms:{name}` | ms | `dns[].ms` (only when resolved) |
+//! | `http_up:{check}` | 1 / 0 | the check passed (2xx/3xx, no error, expected text found) |
+//! | `http_ms:{check}` | ms | `http[].ms` |
+//! | `cert_days:{check}` | days | `http[].cert_days_left` |
 
-use pantau_proto::body::Sample;
+use pantau_proto::body::{NetReport, Sample};
+
+/// The series of one net report; probe names (not addresses) name series, since the
+/// gateway's address differs from host to host while "gateway" is comparable.
+pub fn of_net(r: &NetReport, mut emit: impl FnMut(String, f64)) {
+    for p in &r.probes {
+        let name = if p.name.is_empty() {
+            &p.target
+        } else {
+            &p.name
+        };
+        if p.error.is_none() {
+            emit(format!("net_loss:{name}"), p.loss_pct);
+        }
+        if let Some(rtt) = p.rtt_median_ms.or(p.rtt_avg_ms) {
+            emit(format!("net_rtt:{name}"), rtt);
+        }
+        if let Some(j) = p.jitter_ms {
+            emit(format!("net_jitter:{name}"), j);
+        }
+    }
+    for d in &r.dns {
+        if let Some(ms) = d.ms.filter(|_| d.error.is_none()) {
+            emit(format!("dns_ms:{}", d.name), ms);
+        }
+    }
+    for h in &r.http {
+        let up = crate::network::health::check_up(h);
+        emit(format!("http_up:{}", h.name), if up { 1.0 } else { 0.0 });
+        if let Some(ms) = h.ms {
+            emit(format!("http_ms:{}", h.name), ms);
+        }
+        if let Some(d) = h.cert_days_left {
+            emit(format!("cert_days:{}", h.name), d as f64);
+        }
+    }
+}
 
 pub fn of_sample(s: &Sample, mut emit: impl FnMut(String, f64)) {
     if let Some(c) = &s.cpu {

@@ -27,6 +27,8 @@ impl Api {
             telemetry: Arc::new(Telemetry::new()),
             reconcile: Default::default(),
             reconcile_now: Default::default(),
+            network: Default::default(),
+            config_now: Default::default(),
         });
         Api { _dir: dir, router }
     }

@@ -1,9 +1,11 @@
 //! The HTTP server: REST API under `/api/v1`, Prometheus text at `/metrics`, and a plain
 //! host list at `/` until the dashboard lands. One module per area of the API.
 
+mod agent_config;
 mod assets;
 mod flags;
 mod hosts;
+mod network;
 mod reconcile;
 
 use crate::store::Store;
@@ -22,6 +24,10 @@ pub struct AppState {
     pub reconcile: crate::reconciler::Settings,
     /// Notified to run reconciliation now (after an import or a decision).
     pub reconcile_now: Arc<tokio::sync::Notify>,
+    /// Windows of the network views (`[network]`).
+    pub network: crate::network::NetworkConfig,
+    /// Notified to publish changed agent configs now.
+    pub config_now: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -30,6 +36,8 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(flags::routes())
         .merge(reconcile::routes())
+        .merge(network::routes())
+        .merge(agent_config::routes())
         .with_state(state)
 }
 
@@ -53,3 +61,6 @@ impl From<anyhow::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod network_tests;

@@ -51,9 +51,20 @@ fn event(
     )
 }
 
-pub fn sync(tx: &Transaction, findings: &[Finding], now: DateTime<Utc>) -> anyhow::Result<Synced> {
+/// Bring the flags of `owned` kinds in line with `findings`. Only flags of those kinds are
+/// resolved when their finding is gone: each job (reconciliation, network) owns its kinds,
+/// so one job's run never closes another's flags. `cleared` is the note on such a
+/// resolution.
+pub fn sync(
+    tx: &Transaction,
+    owned: &[FlagKind],
+    findings: &[Finding],
+    now: DateTime<Utc>,
+    cleared: &str,
+) -> anyhow::Result<Synced> {
     let at = now.to_rfc3339();
-    let kinds: Vec<&str> = FlagKind::ALL.iter().map(|k| k.name()).collect();
+    let kinds: Vec<&str> = owned.iter().map(|k| k.name()).collect();
+    debug_assert!(findings.iter().all(|f| owned.contains(&f.kind)));
     let mut existing: HashMap<(String, String), Existing> = HashMap::new();
     {
         let mut stmt = tx.prepare(
@@ -152,16 +163,17 @@ pub fn sync(tx: &Transaction, findings: &[Finding], now: DateTime<Utc>) -> anyho
                 "UPDATE flags SET state = 'resolved', resolved_by = ?2, resolved_at = ?3,
                         resolved_note = ?4, resolved_fingerprint = NULL, updated_at = ?3
                  WHERE id = ?1",
-                params![e.id, SYSTEM, at, CLEARED],
+                params![e.id, SYSTEM, at, cleared],
             )?;
-            event(tx, e.id, &at, "resolved", SYSTEM, Some(CLEARED))?;
+            event(tx, e.id, &at, "resolved", SYSTEM, Some(cleared))?;
             out.resolved += 1;
         }
     }
     Ok(out)
 }
 
-const CLEARED: &str = "masalah tidak lagi ditemukan oleh rekonsiliasi";
+/// The note on a flag reconciliation resolved because its problem cleared.
+pub const CLEARED_RECONCILE: &str = "masalah tidak lagi ditemukan oleh rekonsiliasi";
 
 fn subject_kind(f: &Finding) -> String {
     serde_json::to_value(f.subject_kind)

@@ -10,6 +10,8 @@ mod facts;
 mod flags;
 mod lines;
 mod maintain;
+mod network;
+mod pushed;
 mod query;
 mod reconcile;
 mod register;
@@ -199,10 +201,98 @@ impl Store for SqliteStore {
         self.write(move |c| flags::action(c, id, action, &by, note.as_deref(), Utc::now()))
             .await
     }
+
+    async fn network_inputs(
+        &self,
+        now: DateTime<Utc>,
+        config: &crate::network::NetworkConfig,
+    ) -> Result<crate::network::Inputs> {
+        let config = config.clone();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let out = network::inputs(&tx, now, &config)?;
+            tx.finish()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn save_network(
+        &self,
+        findings: Vec<crate::reconcile::Finding>,
+        degraded: crate::network::DegradedState,
+        now: DateTime<Utc>,
+    ) -> Result<NetworkRun> {
+        self.write(move |c| network::save(c, &findings, &degraded, now))
+            .await
+    }
+
+    async fn ip_plan(&self) -> Result<Vec<crate::network::PlanEntry>> {
+        self.read(network::plan).await
+    }
+
+    async fn replace_ip_plan(&self, entries: Vec<crate::network::PlanEntry>) -> Result<usize> {
+        self.write(move |c| network::replace_plan(c, &entries))
+            .await
+    }
+
+    async fn lan_devices(&self, opd: Option<&str>) -> Result<Vec<crate::network::LanDevice>> {
+        let opd = opd.map(str::to_owned);
+        self.read(move |c| network::devices(c, opd.as_deref(), None))
+            .await
+    }
+
+    async fn latest_net(&self) -> Result<Vec<crate::network::LatestNet>> {
+        self.read(network::latest).await
+    }
+
+    async fn config_layers(&self) -> Result<Vec<ConfigLayer>> {
+        self.read(pushed::layers).await
+    }
+
+    async fn set_config_layer(
+        &self,
+        scope: crate::network::pushed::Scope,
+        key: &str,
+        layer: Option<serde_json::Value>,
+        by: &str,
+    ) -> Result<()> {
+        let (key, by) = (key.to_owned(), by.to_owned());
+        self.write(move |c| pushed::set(c, scope, &key, layer.as_ref(), &by, Utc::now()))
+            .await
+    }
+
+    async fn agent_config(
+        &self,
+        agent_id: &str,
+    ) -> Result<Option<pantau_proto::body::PushedConfig>> {
+        let id = agent_id.to_owned();
+        self.read(move |c| pushed::merged(c, &id)).await
+    }
+
+    async fn configs_to_publish(
+        &self,
+        all: bool,
+    ) -> Result<Vec<(String, pantau_proto::body::PushedConfig)>> {
+        // The writer: it numbers versions.
+        self.write(move |c| pushed::pending(c, all)).await
+    }
+
+    async fn config_published(
+        &self,
+        agent_id: &str,
+        config: &pantau_proto::body::PushedConfig,
+    ) -> Result<()> {
+        let (id, cfg) = (agent_id.to_owned(), config.clone());
+        self.write(move |c| pushed::published(c, &id, &cfg, Utc::now()))
+            .await
+    }
 }
 
 #[cfg(test)]
 mod bench_tests;
+#[cfg(test)]
+mod network_tests;
 #[cfg(test)]
 mod reconcile_tests;
 #[cfg(test)]

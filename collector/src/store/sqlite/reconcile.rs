@@ -6,7 +6,8 @@ use super::flags;
 use crate::reconcile::condition::Suggestion;
 use crate::reconcile::hardware::HardwareChange;
 use crate::reconcile::{
-    AssetFacts, Decision, DecisionKind, HostFacts, HostOutcome, LearnedIds, Reconciliation,
+    AssetFacts, Decision, DecisionKind, FlagKind, HostFacts, HostOutcome, LearnedIds,
+    Reconciliation,
 };
 use crate::register::Condition;
 use crate::store::{ReconcileInputs, RunReport};
@@ -300,7 +301,13 @@ pub fn save(
             gone.execute([k])?;
         }
     }
-    let synced = flags::sync(&tx, &result.findings, report.at)?;
+    let synced = flags::sync(
+        &tx,
+        &FlagKind::RECONCILE,
+        &result.findings,
+        report.at,
+        flags::CLEARED_RECONCILE,
+    )?;
     report.opened = synced.opened;
     report.reopened = synced.reopened;
     report.resolved = synced.resolved;

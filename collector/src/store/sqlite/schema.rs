@@ -221,6 +221,61 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX flag_events_by_flag ON flag_events(flag_id, id);
     "#,
+    // 4: network health, discovery and the IP plan (issue 4). Net results are also points
+    // (store/points.rs), so rollups and the metrics API cover them unchanged.
+    r#"
+    -- The newest NetReport (JSON) and its round start, for the current state views.
+    ALTER TABLE hosts ADD COLUMN net TEXT;
+    ALTER TABLE hosts ADD COLUMN net_ts TEXT;
+    -- [NicAddress] of the newest inventory's up NICs, for the IP plan and conflicts.
+    ALTER TABLE hosts ADD COLUMN addresses TEXT;
+    -- One row per (OPD LAN, MAC, IP) scouts saw; a device that moves IP gets a new row.
+    CREATE TABLE lan_devices (
+        opd        TEXT NOT NULL,
+        mac        TEXT NOT NULL,
+        ip         TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL,
+        -- JSON list of the scouts' agent ids.
+        seen_by    TEXT NOT NULL,
+        vendor     TEXT,
+        PRIMARY KEY (opd, mac, ip)
+    ) WITHOUT ROWID;
+    CREATE INDEX lan_devices_by_seen ON lan_devices(last_seen);
+    -- Replaced whole by `ipplan import` and `PUT /api/v1/ipplan`.
+    CREATE TABLE ip_plan (
+        opd  TEXT NOT NULL,
+        cidr TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (opd, cidr)
+    ) WITHOUT ROWID;
+    -- Hysteresis of network_degraded: OPDs degraded now, since the episode's first round.
+    CREATE TABLE network_state (
+        opd            TEXT PRIMARY KEY,
+        degraded_since TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+    // 5: pushed agent configuration (issue 4): layers, and what each agent was last sent.
+    r#"
+    -- scope global (key ''), opd (key = kode lokasi) or agent (key = agent id); layer is a
+    -- partial PushedConfig (JSON).
+    CREATE TABLE agent_config (
+        scope      TEXT NOT NULL CHECK (scope IN ('global', 'opd', 'agent')),
+        key        TEXT NOT NULL,
+        layer      TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    -- The merged config last published per agent (version 0 in body), so a change of
+    -- layers republishes only the agents whose merged config changed.
+    CREATE TABLE agent_config_published (
+        agent_id     TEXT PRIMARY KEY,
+        version      INTEGER NOT NULL,
+        body         TEXT NOT NULL,
+        published_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

@@ -74,6 +74,8 @@ fn one(tx: &Transaction, m: &Accepted) -> anyhow::Result<Outcome> {
     match &m.body {
         Body::Inventory(inv) => inventory(tx, &env.agent_id, env.seq, inv)?,
         Body::Metrics(b) => metrics(tx, &env.agent_id, env.seq, b)?,
+        Body::Net(r) => super::network::net(tx, &env.agent_id, env.ts, r)?,
+        Body::Discovery(d) => super::network::discovery(tx, &env.agent_id, env.ts, d)?,
         // Kinds without a model yet are indexed (so delivery figures stay right) but not kept.
         _ => {}
     }
@@ -138,7 +140,7 @@ fn inventory(tx: &Transaction, agent: &str, seq: u64, inv: &Inventory) -> anyhow
     tx.execute(
         "UPDATE hosts SET hostname = ?2, os = ?3, ip = ?4, inventory_seq = ?5, inventory_at = ?6,
                 facts = ?7, hardware = ?8, health = ?9,
-                hardware_change = coalesce(?10, hardware_change)
+                hardware_change = coalesce(?10, hardware_change), addresses = ?11
          WHERE agent_id = ?1",
         params![
             agent,
@@ -151,6 +153,7 @@ fn inventory(tx: &Transaction, agent: &str, seq: u64, inv: &Inventory) -> anyhow
             serde_json::to_string(&hardware)?,
             serde_json::to_string(&facts::HealthRecord::of(inv))?,
             change.map(|c| serde_json::to_string(&c)).transpose()?,
+            serde_json::to_string(&super::network::addresses_of(inv))?,
         ],
     )?;
     Ok(())

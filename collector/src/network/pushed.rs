@@ -1,0 +1,140 @@
+//! Pushed agent configuration: layers (global, per OPD, per agent) merged into one
+//! [`PushedConfig`] per agent, published retained on `pantau/v1/{agent_id}/config`.
+//!
+//! A layer is a partial `PushedConfig` as JSON (`{"net": {"interval_s": 30}}`). Layers merge
+//! key by key, the more specific one winning (agent over OPD over global); a list (targets,
+//! checks) is replaced whole, never appended, so a layer can also remove entries.
+
+use pantau_proto::body::PushedConfig;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Global,
+    Opd,
+    Agent,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "global" => Some(Scope::Global),
+            "opd" => Some(Scope::Opd),
+            "agent" => Some(Scope::Agent),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::Opd => "opd",
+            Scope::Agent => "agent",
+        }
+    }
+}
+
+fn merge_into(base: &mut Value, layer: &Value) {
+    match (base, layer) {
+        (Value::Object(b), Value::Object(l)) => {
+            for (k, v) in l {
+                merge_into(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, l) => *b = l.clone(),
+    }
+}
+
+/// Merge layers, least specific first, into one config (version 0: the store numbers it).
+pub fn merge<'a>(layers: impl IntoIterator<Item = &'a Value>) -> Result<PushedConfig, String> {
+    let mut v = Value::Object(Map::new());
+    for l in layers {
+        merge_into(&mut v, l);
+    }
+    let cfg: PushedConfig = serde_json::from_value(v).map_err(|e| e.to_string())?;
+    check(&cfg)?;
+    Ok(PushedConfig { version: 0, ..cfg })
+}
+
+/// Refuse a layer with unknown sections or values an agent would refuse; the message names
+/// the field.
+pub fn validate_layer(layer: &Value) -> Result<(), String> {
+    let Value::Object(m) = layer else {
+        return Err("a layer is a JSON object like {\"net\": {...}, \"discovery\": {...}}".into());
+    };
+    for k in m.keys() {
+        if k != "net" && k != "discovery" {
+            return Err(format!("{k}: unknown section (net, discovery)"));
+        }
+    }
+    merge([layer]).map(|_| ())
+}
+
+/// The bounds agents enforce (proto/src/body/config.rs), checked here so a bad value is
+/// refused when it is set rather than ignored on a thousand PCs.
+fn check(c: &PushedConfig) -> Result<(), String> {
+    if let Some(n) = &c.net {
+        if n.interval_s < 10 {
+            return Err(format!("net.interval_s: {} is below 10", n.interval_s));
+        }
+        if n.pings == 0 || n.pings > 50 {
+            return Err(format!("net.pings: {} is not within 1..=50", n.pings));
+        }
+        for (i, h) in n.http.iter().enumerate() {
+            if h.name.trim().is_empty() {
+                return Err(format!("net.http[{i}].name: empty"));
+            }
+            if !(h.url.starts_with("http://") || h.url.starts_with("https://")) {
+                return Err(format!("net.http[{i}].url: {:?} is not http(s)", h.url));
+            }
+        }
+    }
+    if let Some(d) = &c.discovery {
+        if d.rate_per_s == 0 || d.rate_per_s > 1000 {
+            return Err(format!(
+                "discovery.rate_per_s: {} is not within 1..=1000",
+                d.rate_per_s
+            ));
+        }
+        if !(16..=30).contains(&d.max_prefix) {
+            return Err(format!(
+                "discovery.max_prefix: {} is not within 16..=30",
+                d.max_prefix
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn specific_layers_win_and_lists_are_replaced() {
+        let global = json!({"net": {"interval_s": 60, "dns": ["a.go.id", "b.go.id"]}});
+        let opd = json!({"net": {"dns": ["c.go.id"]}, "discovery": {"enabled": true}});
+        let agent = json!({"net": {"interval_s": 30}});
+        let c = merge([&global, &opd, &agent]).unwrap();
+        let net = c.net.unwrap();
+        assert_eq!(net.interval_s, 30);
+        assert_eq!(net.dns, vec!["c.go.id"]);
+        assert_eq!(net.pings, 5, "defaults fill the rest");
+        assert!(c.discovery.unwrap().enabled);
+    }
+
+    #[test]
+    fn bad_layers_name_the_field() {
+        let e = validate_layer(&json!({"net": {"interval_s": 5}})).unwrap_err();
+        assert!(e.starts_with("net.interval_s:"), "{e}");
+        let e = validate_layer(&json!({"snmp": {}})).unwrap_err();
+        assert!(e.starts_with("snmp:"), "{e}");
+        let e = validate_layer(&json!({"net": {"interval_s": "x"}})).unwrap_err();
+        assert!(e.contains("invalid type"), "{e}");
+        let e = validate_layer(&json!({"net": {"http": [{"name": "sipd", "url": "ftp://x"}]}}))
+            .unwrap_err();
+        assert!(e.starts_with("net.http[0].url:"), "{e}");
+    }
+}

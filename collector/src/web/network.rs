@@ -1,0 +1,123 @@
+//! Network (issue 4): the IP plan (`GET`/`PUT /api/v1/ipplan`), and the current network
+//! state per OPD, per e-Gov service and per LAN device (`/api/v1/network/...`).
+
+use super::{ApiError, ApiResult, AppState};
+use crate::network::health;
+use crate::network::plan::{self, PlanDoc};
+use crate::store::FlagFilter;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/ipplan", get(get_plan).put(put_plan))
+        .route("/api/v1/network/opd", get(opds))
+        .route("/api/v1/network/services", get(services))
+        .route("/api/v1/network/devices", get(devices))
+}
+
+async fn get_plan(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(PlanDoc {
+        range: s.store.ip_plan().await?,
+    }))
+}
+
+fn unprocessable(msg: String) -> ApiError {
+    ApiError(StatusCode::UNPROCESSABLE_ENTITY, msg)
+}
+
+/// Replace the whole plan with `{"range": [{"opd", "cidr", "note"}, ...]}`. Every bad entry
+/// is named (`range[3]: cidr: ...`) and nothing changes.
+async fn put_plan(State(s): State<AppState>, body: Bytes) -> ApiResult<impl IntoResponse> {
+    let doc: PlanDoc = serde_json::from_slice(&body).map_err(|e| {
+        unprocessable(format!(
+            "body: line {} column {}: {e}; expected {{\"range\": [{{\"opd\", \"cidr\", \"note\"}}]}}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let entries = plan::validate(&doc.range, |i| format!("range[{i}]"))
+        .map_err(|errors| unprocessable(errors.join("; ")))?;
+    s.store.replace_ip_plan(entries).await?;
+    Ok(Json(PlanDoc {
+        range: s.store.ip_plan().await?,
+    }))
+}
+
+/// Open or acknowledged flags of one kind, by subject.
+async fn open_subjects(s: &AppState, kind: &str) -> anyhow::Result<HashSet<String>> {
+    let flags = s
+        .store
+        .flags(FlagFilter {
+            kind: Some(kind.into()),
+            ..Default::default()
+        })
+        .await?;
+    Ok(flags.into_iter().map(|f| f.subject).collect())
+}
+
+async fn opds(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let latest = s.store.latest_net().await?;
+    let degraded = open_subjects(&s, "network_degraded").await?;
+    let mut views = health::opd_views(&latest, Utc::now(), &s.network);
+    for v in &mut views {
+        v.degraded = degraded.contains(&v.opd);
+    }
+    // A degraded OPD whose agents went quiet still belongs on the list.
+    for opd in degraded {
+        if !views.iter().any(|v| v.opd == opd) {
+            views.push(health::OpdNet {
+                opd,
+                degraded: true,
+                ..Default::default()
+            });
+        }
+    }
+    Ok(Json(views))
+}
+
+async fn services(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
+    let latest = s.store.latest_net().await?;
+    Ok(Json(health::services(&latest, Utc::now(), &s.network)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceQuery {
+    opd: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DeviceView {
+    #[serde(flatten)]
+    device: crate::network::LanDevice,
+    /// `rogue` while a `rogue_device` flag on its MAC is open or acknowledged, else `known`.
+    status: &'static str,
+}
+
+async fn devices(
+    State(s): State<AppState>,
+    Query(q): Query<DeviceQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let rogue = open_subjects(&s, "rogue_device").await?;
+    let list = s.store.lan_devices(q.opd.as_deref()).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|d| DeviceView {
+                status: if rogue.contains(&d.mac) {
+                    "rogue"
+                } else {
+                    "known"
+                },
+                device: d,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
