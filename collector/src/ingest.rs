@@ -158,8 +158,10 @@ async fn writer(
         let mut accepted: Vec<Accepted> = Vec::with_capacity(publishes.len());
         for p in &publishes {
             // The collector's own retained config (`crate::config_push`) comes back through
-            // the wildcard subscription: not an agent's message, not a rejection.
-            if matches!(topic::parse(&p.topic), Ok((_, Kind::Config))) {
+            // the wildcard subscription: not an agent's message, not a rejection. A signed
+            // envelope on a config topic is an agent writing where it must not: rejected and
+            // counted below like any other bad topic.
+            if matches!(topic::parse(&p.topic), Ok((_, Kind::Config))) && !is_envelope(&p.payload) {
                 continue;
             }
             let key = match topic::parse(&p.topic) {
@@ -234,4 +236,11 @@ async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: &[Accepted
             }
         }
     }
+}
+
+/// True when `payload` is a JSON object carrying a signature, i.e. something an agent sent.
+fn is_envelope(payload: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .is_some_and(|v| v.get("sig").is_some())
 }
