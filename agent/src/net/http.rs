@@ -298,6 +298,77 @@ mod tests {
         assert!(start.elapsed() < Duration::from_secs(20), "does not hang");
     }
 
+    /// `agent/tests/fixtures/net/localhost.{crt,key}`: self-signed for `localhost`, made with
+    /// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes
+    /// -subj /CN=localhost -addext subjectAltName=DNS:localhost -days 3650`.
+    const FIXTURE_NOT_AFTER: &str = "2036-11-21T13:27:43Z";
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/net")
+            .join(name)
+    }
+
+    #[test]
+    fn reads_not_after() {
+        use rustls::pki_types::pem::PemObject;
+        let der = CertificateDer::from_pem_file(fixture("localhost.crt")).unwrap();
+        assert_eq!(
+            not_after_of(&der)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            FIXTURE_NOT_AFTER
+        );
+        assert_eq!(not_after_of(b"not a certificate"), None);
+    }
+
+    #[tokio::test]
+    async fn untrusted_certificate_is_an_error_but_its_date_is_read() {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::PrivateKeyDer;
+        let chain = vec![CertificateDer::from_pem_file(fixture("localhost.crt")).unwrap()];
+        let key = PrivateKeyDer::from_pem_file(fixture("localhost.key")).unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = acceptor.accept(s).await;
+                });
+            }
+        });
+        let r = HttpChecker::new()
+            .unwrap()
+            .check(&check(&format!("https://localhost:{port}/"), None, 5))
+            .await;
+        assert!(
+            r.error.is_some(),
+            "a self-signed certificate is not trusted: {r:?}"
+        );
+        assert_eq!(r.status, None);
+        let not_after = r.cert_not_after.expect("date read despite the TLS error");
+        assert_eq!(
+            not_after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            FIXTURE_NOT_AFTER
+        );
+        let days = r.cert_days_left.unwrap();
+        assert_eq!(
+            days,
+            (not_after - Utc::now()).num_seconds().div_euclid(86_400)
+        );
+        assert!(days > 0);
+    }
+
     #[tokio::test]
     async fn refused_and_bad_urls() {
         let closed = TcpListener::bind("127.0.0.1:0")
