@@ -33,6 +33,8 @@ pub struct AgentConfig {
     /// LAN discovery by ARP (the `scout` role); off by default.
     #[serde(default)]
     pub scout: crate::scout::ScoutConfig,
+    #[serde(default)]
+    pub net: NetConfig,
     /// Root of the filesystem the readers look at. Always `/` in production; tests point it at
     /// a recorded tree.
     #[serde(default = "default_root")]
@@ -113,6 +115,114 @@ pub struct HealthConfig {
     /// disk). The packaged service runs unprivileged, so there the timer's cache is used.
     #[serde(default = "yes")]
     pub smartctl: bool,
+}
+
+/// Network health (`net` kind): what one round probes and how often. This is the base; a
+/// config the collector pushes (`pantau/v1/{agent_id}/config`) replaces the keys it names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetConfig {
+    /// Run network health rounds at all. Only real hosts probe; simulated agents never do.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Seconds between rounds (at least 10).
+    #[serde(default = "default_net_interval")]
+    pub interval_s: u64,
+    /// Echo requests per target per round (1 to 20), 200 ms apart, 1 s timeout each.
+    #[serde(default = "default_pings")]
+    pub pings: u32,
+    /// Probe the default gateway (from the routing table) too.
+    #[serde(default = "yes")]
+    pub gateway: bool,
+    /// Hosts to probe, e.g. the Data Center: `{ name = "dc", host = "10.0.0.1" }`.
+    #[serde(default)]
+    pub targets: Vec<NetTarget>,
+    /// Names to resolve, timed, through the system resolver.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    /// HTTP(S) checks of e-Gov services.
+    #[serde(default)]
+    pub http: Vec<NetHttpCheck>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetTarget {
+    /// Name in the report.
+    pub name: String,
+    /// IP address or host name.
+    pub host: String,
+    /// Port for the TCP fallback when ICMP is not allowed (default 443).
+    #[serde(default)]
+    pub tcp_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetHttpCheck {
+    /// Name in the report, e.g. `sipd`.
+    pub name: String,
+    /// `http://` or `https://` URL, fetched with GET.
+    pub url: String,
+    /// Text the body must contain for the check to pass.
+    #[serde(default)]
+    pub expect: Option<String>,
+    /// Seconds before the check counts as failed (1 to 60, default 10).
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+}
+
+fn default_net_interval() -> u64 {
+    60
+}
+fn default_pings() -> u32 {
+    5
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            enabled: true,
+            interval_s: default_net_interval(),
+            pings: default_pings(),
+            gateway: true,
+            targets: Vec::new(),
+            dns: Vec::new(),
+            http: Vec::new(),
+        }
+    }
+}
+
+impl NetConfig {
+    /// The settings in the form the collector pushes them.
+    pub fn probe_config(&self) -> pantau_proto::body::config::NetProbeConfig {
+        use pantau_proto::body::config::{HttpCheck, NetProbeConfig, ProbeTarget};
+        NetProbeConfig {
+            interval_s: self.interval_s,
+            pings: self.pings,
+            gateway: self.gateway,
+            targets: self
+                .targets
+                .iter()
+                .map(|t| ProbeTarget {
+                    name: t.name.clone(),
+                    host: t.host.clone(),
+                    tcp_port: t.tcp_port,
+                })
+                .collect(),
+            dns: self.dns.clone(),
+            http: self
+                .http
+                .iter()
+                .map(|h| HttpCheck {
+                    name: h.name.clone(),
+                    url: h.url.clone(),
+                    expect: h.expect.clone(),
+                    timeout_s: h.timeout_s,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Where `install/pantau-smart-scan.sh` writes its reports.
@@ -226,6 +336,7 @@ impl AgentConfig {
             spool: SpoolConfig::default(),
             health: HealthConfig::default(),
             scout: crate::scout::ScoutConfig::default(),
+            net: NetConfig::default(),
             root: default_root(),
         }
     }
@@ -298,6 +409,7 @@ impl AgentConfig {
         if self.spool.max_bytes < 64 * 1024 {
             return Err("spool.max_bytes must be at least 64 KiB".into());
         }
+        crate::net::pushed::validate(&self.net.probe_config()).map_err(|e| format!("net.{e}"))?;
         for role in &self.roles {
             match role.as_str() {
                 "host" => {}
@@ -408,6 +520,38 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             let err = AgentConfig::load(&path).unwrap_err().to_string();
             assert!(err.contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn net_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        let base = "agent_id = \"pc-1\"\nkey_file = \"k\"\nstate_dir = \"s\"\n[broker]\nurl = \"mqtt://h:1\"\n";
+        std::fs::write(&path, base).unwrap();
+        let cfg = AgentConfig::load(&path).unwrap();
+        assert!(cfg.net.enabled && cfg.net.gateway);
+        assert_eq!((cfg.net.interval_s, cfg.net.pings), (60, 5));
+        std::fs::write(
+            &path,
+            format!(
+                "{base}[net]\ninterval_s = 30\npings = 3\ndns = [\"sipd.kemendagri.go.id\"]\n\
+                 [[net.targets]]\nname = \"dc\"\nhost = \"10.0.0.1\"\ntcp_port = 22\n\
+                 [[net.http]]\nname = \"web\"\nurl = \"https://kota.go.id/\"\nexpect = \"Beranda\"\n"
+            ),
+        )
+        .unwrap();
+        let p = AgentConfig::load(&path).unwrap().net.probe_config();
+        assert_eq!((p.interval_s, p.pings), (30, 3));
+        assert_eq!(p.targets[0].tcp_port, Some(22));
+        assert_eq!(p.http[0].expect.as_deref(), Some("Beranda"));
+        for bad in [
+            "[net]\ninterval_s = 5\n",
+            "[net]\npings = 0\n",
+            "[[net.targets]]\nname = \"x\"\nhost = \"y\"\nport = 1\n",
+        ] {
+            std::fs::write(&path, format!("{base}{bad}")).unwrap();
+            assert!(AgentConfig::load(&path).is_err(), "{bad}");
         }
     }
 

@@ -11,6 +11,7 @@ pub mod health;
 pub mod inventory;
 pub mod link;
 pub mod metrics;
+pub mod net;
 pub mod runtime;
 pub mod scout;
 pub mod service;

@@ -60,6 +60,9 @@ pub struct LinkConfig {
     pub broker: crate::config::BrokerConfig,
     pub hostname: String,
     pub roles: Vec<String>,
+    /// Where the retained config the collector pushes (`pantau/v1/{agent_id}/config`) goes,
+    /// as received on every (re)connection; an empty payload means the config was cleared.
+    pub pushed: Option<watch::Sender<Option<Arc<Vec<u8>>>>>,
 }
 
 /// What was handed to rumqttc, in order, until it tells us the packet id it used.
@@ -101,6 +104,14 @@ pub async fn run(
                         tracing::info!(broker = %cfg.broker.url, "connected");
                         backoff = Duration::from_millis(500);
                         session.connected = true;
+                        // Clean sessions: subscribe on every connection; the broker then sends
+                        // the retained config again.
+                        if cfg.pushed.is_some() {
+                            let t = topic::topic(&cfg.identity.agent_id, Kind::Config);
+                            if let Err(e) = client.try_subscribe(t, QoS::AtLeastOnce) {
+                                tracing::warn!("cannot subscribe to the pushed config: {e}");
+                            }
+                        }
                         let status = status(&cfg, &spool, AgentState::Online, connected_at);
                         if client.try_publish(status.topic(), QoS::AtLeastOnce, true, status.to_bytes()).is_ok() {
                             session.sent.push_back(Sent::Status);
@@ -110,6 +121,13 @@ pub async fn run(
                     Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
                         if let Some(s) = session.sent.pop_front() {
                             session.by_pkid.insert(pkid, s);
+                        }
+                    }
+                    Ok(Event::Incoming(Incoming::Publish(p))) => {
+                        if let Some(tx) = &cfg.pushed {
+                            if p.topic == topic::topic(&cfg.identity.agent_id, Kind::Config) {
+                                tx.send_replace(Some(Arc::new(p.payload.to_vec())));
+                            }
                         }
                     }
                     Ok(Event::Incoming(Incoming::PubAck(ack))) => {

@@ -3,10 +3,13 @@
 
 use crate::config::AgentConfig;
 use crate::link::{self, LinkConfig};
+use crate::net::NetProber;
 use crate::source::Source;
 use crate::spool::Spool;
 use crate::Identity;
+use pantau_proto::body::config::NetProbeConfig;
 use pantau_proto::body::metrics::SpoolStats;
+use pantau_proto::body::net::NetReport;
 use pantau_proto::body::{Inventory, MetricsBatch, Sample};
 use pantau_proto::Kind;
 use std::sync::{Arc, Mutex};
@@ -32,11 +35,13 @@ pub async fn run(
     let wake = Arc::new(Notify::new());
 
     let first = with_host_id(source.inventory(), &cfg.state_dir);
+    let (pushed_tx, pushed_rx) = watch::channel(None);
     let link_cfg = LinkConfig {
         identity: identity.clone(),
         broker: cfg.broker.clone(),
         hostname: first.hostname.clone(),
         roles: cfg.roles.clone(),
+        pushed: Some(pushed_tx),
     };
     let link = tokio::spawn(link::run(
         link_cfg,
@@ -46,6 +51,20 @@ pub async fn run(
     ));
 
     let scout = crate::scout::task::spawn(&cfg.scout, &identity, &spool, &wake, &shutdown);
+    let net = (cfg.net.enabled && source.real_network()).then(|| {
+        tokio::spawn(net_loop(
+            NetTask {
+                file: cfg.net.probe_config(),
+                root: cfg.root.clone(),
+                state_dir: cfg.state_dir.clone(),
+                identity: identity.clone(),
+                spool: spool.clone(),
+                wake: wake.clone(),
+            },
+            pushed_rx,
+            shutdown.clone(),
+        ))
+    });
 
     let mut inv = InventoryState::default();
     inv.offer(first, &identity, &spool, &wake)?;
@@ -88,8 +107,113 @@ pub async fn run(
     if let Some(scout) = scout {
         let _ = scout.await;
     }
+    if let Some(net) = net {
+        let _ = net.await;
+    }
     let _ = link.await;
     Ok(())
+}
+
+/// What the `net` schedule needs.
+struct NetTask {
+    /// The file's `[net]` settings: the base the pushed config is applied over.
+    file: NetProbeConfig,
+    root: std::path::PathBuf,
+    state_dir: std::path::PathBuf,
+    identity: Identity,
+    spool: Arc<Mutex<Spool>>,
+    wake: Arc<Notify>,
+}
+
+/// The last good pushed config, kept so a restart without a broker still uses it.
+const PUSHED_CONFIG_FILE: &str = "pushed_config.json";
+
+impl NetTask {
+    /// The effective settings for a pushed document (`None`: nothing pushed or cleared).
+    fn effective(&self, doc: Option<&[u8]>) -> Result<NetProbeConfig, String> {
+        match doc {
+            None | Some([]) => Ok(self.file.clone()),
+            Some(doc) => {
+                let (version, net) = crate::net::pushed::merge(&self.file, doc)?;
+                tracing::info!(version, "pushed config applied");
+                Ok(net)
+            }
+        }
+    }
+
+    fn push(&self, report: &NetReport) {
+        let pushed = self
+            .spool
+            .lock()
+            .expect("spool lock")
+            .push(Kind::Net, |seq| {
+                self.identity.envelope(seq, Kind::Net, report)
+            });
+        match pushed {
+            Ok(_) => self.wake.notify_one(),
+            Err(e) => tracing::error!("cannot write the net report to the spool: {e}"),
+        }
+    }
+}
+
+/// Network health rounds every `interval_s`, the first one at start. A new pushed config
+/// that changes the settings takes effect at once (and starts a round); a bad one is logged
+/// and ignored, keeping the last good one.
+async fn net_loop(
+    task: NetTask,
+    mut pushed: watch::Receiver<Option<Arc<Vec<u8>>>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let saved = task.state_dir.join(PUSHED_CONFIG_FILE);
+    let mut current = match std::fs::read(&saved) {
+        Ok(doc) => task.effective(Some(&doc)).unwrap_or_else(|e| {
+            tracing::warn!("ignoring {}: {e}", saved.display());
+            task.file.clone()
+        }),
+        Err(_) => task.file.clone(),
+    };
+    let prober = NetProber::new(task.root.clone());
+    let mut next = tokio::time::Instant::now();
+    let mut link_alive = true;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {
+                let report = tokio::select! {
+                    r = prober.round(&current) => r,
+                    _ = shutdown.changed() => return,
+                };
+                task.push(&report);
+                next = tokio::time::Instant::now() + Duration::from_secs(current.interval_s);
+            }
+            changed = pushed.changed(), if link_alive => {
+                if changed.is_err() {
+                    link_alive = false;
+                    continue;
+                }
+                let doc = pushed.borrow_and_update().clone();
+                match task.effective(doc.as_deref().map(Vec::as_slice)) {
+                    Ok(net) => {
+                        let kept = match doc.as_deref().map(Vec::as_slice) {
+                            None => Ok(()),
+                            Some([]) => std::fs::remove_file(&saved).or_else(|e| {
+                                if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }
+                            }),
+                            Some(d) => crate::spool::write_atomic(&saved, d),
+                        };
+                        if let Err(e) = kept {
+                            tracing::warn!("cannot keep the pushed config in {}: {e}", saved.display());
+                        }
+                        if net != current {
+                            current = net;
+                            next = tokio::time::Instant::now();
+                        }
+                    }
+                    Err(e) => tracing::warn!("pushed config ignored, keeping the last good one: {e}"),
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+    }
 }
 
 /// When the machine offers nothing stable to derive an identity from (no DMI, no physical

@@ -11,6 +11,11 @@ pub trait Source: Send {
     fn sample(&mut self) -> Sample;
     /// The agent is stopping cleanly (stop signal, not a crash): last chance to record it.
     fn stop(&mut self) {}
+    /// Whether this source is a real machine whose network may be probed (`net` kind).
+    /// Simulated machines are not: a simulated fleet must not ping anything.
+    fn real_network(&self) -> bool {
+        false
+    }
 }
 
 /// The machine the agent runs on, read from `root` (`/` in production).
@@ -63,5 +68,9 @@ impl Source for HostSource {
 
     fn stop(&mut self) {
         self.health.clean_stop();
+    }
+
+    fn real_network(&self) -> bool {
+        true
     }
 }

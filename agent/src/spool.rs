@@ -102,7 +102,8 @@ impl Spool {
         Ok(seq)
     }
 
-    /// Drop oldest metrics first, then the oldest of anything else, never the newest entry.
+    /// Drop the oldest periodic samples (metrics, net reports) first, then the oldest of
+    /// anything else, never the newest entry.
     fn enforce_bound(&mut self) -> std::io::Result<()> {
         let mut dropped = 0;
         while self.total_bytes > self.max_bytes && self.entries.len() > 1 {
@@ -111,7 +112,7 @@ impl Spool {
                 .entries
                 .iter()
                 .take(last)
-                .position(|e| e.kind == Kind::Metrics)
+                .position(|e| matches!(e.kind, Kind::Metrics | Kind::Net))
                 .unwrap_or(0);
             let e = self.entries.remove(victim).expect("index in range");
             self.total_bytes -= e.bytes;

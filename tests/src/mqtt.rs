@@ -32,6 +32,46 @@ impl Publisher {
         });
     }
 
+    /// Publish a retained message at QoS 1 and wait for the broker's PUBACK.
+    pub fn publish_retained(&mut self, topic: &str, payload: impl Into<Vec<u8>>) {
+        self.client
+            .publish(topic, QoS::AtLeastOnce, true, payload.into())
+            .unwrap_or_else(|e| panic!("publish to {topic}: {e}"));
+        self.wait_for(&format!("PUBACK for {topic}"), |e| {
+            matches!(e, Incoming::PubAck(_))
+        });
+    }
+
+    /// Subscribe to `topic` and return the first payload on it that `want` accepts within
+    /// `timeout`.
+    pub fn first_matching(
+        &mut self,
+        topic: &str,
+        timeout: Duration,
+        want: impl Fn(&[u8]) -> bool,
+    ) -> Option<Vec<u8>> {
+        self.client
+            .subscribe(topic, QoS::AtLeastOnce)
+            .unwrap_or_else(|e| panic!("subscribe to {topic}: {e}"));
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            match self.conn.recv_timeout(left) {
+                Ok(Ok(Event::Incoming(Incoming::Publish(m))))
+                    if m.topic == topic && want(&m.payload) =>
+                {
+                    return Some(m.payload.to_vec())
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => panic!("MQTT connection error while reading {topic}: {e}"),
+                Err(_) => return None,
+            }
+        }
+    }
+
     fn wait_for(&mut self, what: &str, want: impl Fn(&Incoming) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {

@@ -109,6 +109,21 @@ pub(super) struct Nic {
     pub stable_mac: Option<String>,
 }
 
+/// A NIC backed by a device (PCI, USB, SDIO), not a bridge, tunnel, veth or loopback.
+pub(crate) fn is_physical_nic(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join("device")).is_ok()
+}
+
+/// Whether the link of the NIC in `dir` (`/sys/class/net/<name>`) is up.
+pub(crate) fn nic_up(dir: &Path) -> bool {
+    // Some drivers never report operstate; "unknown" plus carrier means it works.
+    match read_str(&dir.join("operstate")).as_deref() {
+        Some("up") => true,
+        Some("unknown") => read_num::<u8>(&dir.join("carrier")) == Some(1),
+        _ => false,
+    }
+}
+
 pub(super) fn read_nics(root: &Path) -> Vec<Nic> {
     let net = root.join("sys/class/net");
     let mut addrs = if root == Path::new("/") {
@@ -124,14 +139,8 @@ pub(super) fn read_nics(root: &Path) -> Vec<Nic> {
             let mac = read_str(&dir.join("address"))
                 .map(|m| m.to_ascii_lowercase())
                 .filter(|m| m != "00:00:00:00:00:00");
-            let physical = fs::symlink_metadata(dir.join("device")).is_ok();
-            let operstate = read_str(&dir.join("operstate"));
-            // Some drivers never report operstate; "unknown" plus carrier means it works.
-            let up = match operstate.as_deref() {
-                Some("up") => true,
-                Some("unknown") => read_num::<u8>(&dir.join("carrier")) == Some(1),
-                _ => false,
-            };
+            let physical = is_physical_nic(&dir);
+            let up = nic_up(&dir);
             let permanent = read_num::<u8>(&dir.join("addr_assign_type")).unwrap_or(0) == 0;
             let stable_mac = mac.clone().filter(|m| {
                 physical && permanent && !on_usb(root, &dir) && globally_administered(m)
