@@ -53,6 +53,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run one network health round (the `net` report) and print it as JSON; sends nothing.
+    /// Targets come from `--target NAME=HOST`, and the gateway is probed unless
+    /// `--no-gateway`. For operators checking a PC's view of the network, and for tests.
+    Probe {
+        /// A target to probe, as `NAME=HOST` (repeatable).
+        #[arg(long = "target", value_name = "NAME=HOST")]
+        targets: Vec<String>,
+        /// Echo requests per target (the agent allows up to 20 per round; a one-off check
+        /// may send more, to measure loss more finely).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=500))]
+        pings: u32,
+        /// Do not probe the default gateway.
+        #[arg(long)]
+        no_gateway: bool,
+    },
     /// Check a config file and the key it names, print the effective settings, and exit.
     CheckConfig {
         #[arg(long, short, default_value = "/etc/pantau/agent.toml")]
@@ -73,6 +88,33 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Inventory { root, asset_tag } => {
             let mut src = HostSource::new(root, asset_tag, 0);
             println!("{}", serde_json::to_string_pretty(&src.inventory())?);
+            Ok(())
+        }
+        Command::Probe {
+            targets,
+            pings,
+            no_gateway,
+        } => {
+            let mut cfg = pantau_proto::body::config::NetProbeConfig {
+                pings,
+                gateway: !no_gateway,
+                ..Default::default()
+            };
+            for t in targets {
+                let (name, host) = t
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("--target {t:?}: expected NAME=HOST"))?;
+                cfg.targets.push(pantau_proto::body::config::ProbeTarget {
+                    name: name.into(),
+                    host: host.into(),
+                    tcp_port: None,
+                });
+            }
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let report = rt.block_on(pantau_agent::net::NetProber::new("/".into()).round(&cfg));
+            println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         Command::Scan {
