@@ -288,7 +288,9 @@ impl Relay {
         let imp = self.impair[dir];
         if imp.loss > 0.0 && self.rng.f64() < imp.loss {
             if is_ipv4_icmp(packet) {
-                self.counters[dir].icmp_dropped.fetch_add(1, Ordering::Relaxed);
+                self.counters[dir]
+                    .icmp_dropped
+                    .fetch_add(1, Ordering::Relaxed);
             }
             return;
         }

@@ -112,10 +112,7 @@ fn loss_and_delay_injected_on_the_link_are_measured() {
         let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
         assert_eq!(n(&link.forward.icmp_delivered), u64::from(PINGS));
         assert_eq!(n(&link.forward.icmp_dropped), 0);
-        let (through, dropped) = (
-            n(&link.back.icmp_delivered),
-            n(&link.back.icmp_dropped),
-        );
+        let (through, dropped) = (n(&link.back.icmp_delivered), n(&link.back.icmp_dropped));
         assert_eq!(through + dropped, u64::from(PINGS));
         assert_eq!(s["received"].as_u64(), Some(through), "{s:#}");
         assert!(dropped > 0, "the relay dropped nothing; seed {SEED}");
