@@ -51,7 +51,12 @@ fn file_mappings() -> Vec<Mapping> {
             continue;
         }
         if let (Some(m), Some(v)) = (current.as_mut(), line.strip_prefix("Anonymous:")) {
-            m.anonymous_kb = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(u64::MAX);
+            m.anonymous_kb = v
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .unwrap_or(u64::MAX);
         }
     }
     out.extend(current);
@@ -95,11 +100,18 @@ fn parse_header(line: &str) -> Option<Mapping> {
     })
 }
 
-/// Turn read-ahead off for our code, so a page fault after [`trim_code`] reads one page.
-/// Call once, early.
+/// Turn read-ahead off for code and for our binary's read-only data, so a page fault after
+/// [`trim_code`] reads one page. A fault in read-only data with read-ahead on would read a
+/// window of the file around it, code included, undoing the eviction (seen: the whole binary
+/// cached again after one cycle). Call once, early.
 pub fn code_access_random() {
     #[cfg(target_os = "linux")]
-    for m in file_mappings().iter().filter(|m| m.executable) {
+    let exe = std::fs::read_link("/proc/self/exe").ok();
+    #[cfg(target_os = "linux")]
+    for m in file_mappings()
+        .iter()
+        .filter(|m| m.executable || is_ours(m, exe.as_deref()))
+    {
         // SAFETY: the range is a whole mapping of this process, taken from /proc/self/smaps;
         // MADV_RANDOM only changes the kernel's paging policy for it.
         unsafe {
@@ -116,7 +128,7 @@ pub fn trim_code() {
         let exe = std::fs::read_link("/proc/self/exe").ok();
         let maps = file_mappings();
         for m in &maps {
-            let ours = exe.as_deref().is_some_and(|e| e.as_os_str() == m.path.as_str());
+            let ours = is_ours(m, exe.as_deref());
             // Code anywhere; read-only data only in our binary and only when no page of it
             // is a private (relocated) copy, which dropping would lose.
             if !(m.executable || ours) || m.anonymous_kb != 0 {
@@ -133,6 +145,22 @@ pub fn trim_code() {
             evict_from_page_cache(&exe);
         }
     }
+}
+
+/// Evict our binary's unmapped pages from the page cache again. Pages unmapped a moment ago
+/// may still be held by the kernel's per-CPU batches, which makes the first eviction in
+/// [`trim_code`] skip them (seen on 6.18); call this a few seconds later.
+pub fn evict_own_binary() {
+    #[cfg(target_os = "linux")]
+    if let Ok(exe) = std::fs::read_link("/proc/self/exe") {
+        evict_from_page_cache(&exe);
+    }
+}
+
+/// Whether `m` maps our own executable.
+#[cfg(target_os = "linux")]
+fn is_ours(m: &Mapping, exe: Option<&std::path::Path>) -> bool {
+    exe.is_some_and(|e| e.as_os_str() == m.path.as_str())
 }
 
 /// `POSIX_FADV_DONTNEED` on a whole file: the kernel drops its clean pages that no process
@@ -172,18 +200,19 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn smaps_headers() {
-        let m = parse_header(
-            "55d0c0a00000-55d0c0c00000 r-xp 00001000 fd:01 123 /usr/bin/pantau-agent",
-        )
-        .unwrap();
+        let m =
+            parse_header("55d0c0a00000-55d0c0c00000 r-xp 00001000 fd:01 123 /usr/bin/pantau-agent")
+                .unwrap();
         assert!(m.executable);
         assert_eq!(m.len, 0x200000);
         assert_eq!(m.path, "/usr/bin/pantau-agent");
         assert!(parse_header("7ffd1000-7ffd2000 rw-p 00000000 00:00 0 [stack]").is_none());
         assert!(!is_header("Rss:                 4 kB"));
         assert!(is_header("7ffd1000-7ffd2000 rw-p 00000000 00:00 0 [stack]"));
-        assert!(!parse_header("1000-2000 r--p 00000000 fd:01 9 /lib/libc.so.6")
-            .unwrap()
-            .executable);
+        assert!(
+            !parse_header("1000-2000 r--p 00000000 fd:01 9 /lib/libc.so.6")
+                .unwrap()
+                .executable
+        );
     }
 }

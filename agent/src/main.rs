@@ -174,6 +174,8 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 tokio::spawn(async move {
                     tokio::time::sleep(settle).await;
                     pantau_agent::footprint::trim_code();
+                    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                    pantau_agent::footprint::evict_own_binary();
                 });
                 tokio::spawn(async move {
                     pantau_agent::service::stop_signal().await;
