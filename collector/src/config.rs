@@ -31,6 +31,9 @@ pub struct CollectorConfig {
     /// Network flags: thresholds, windows, allow-listed MACs (docs/network.md).
     #[serde(default)]
     pub network: crate::network::NetworkConfig,
+    /// Logins, lockout, sessions, `/metrics` access (docs/security.md).
+    #[serde(default)]
+    pub auth: crate::auth::AuthConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
