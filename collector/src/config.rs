@@ -147,6 +147,7 @@ mod tests {
         assert_eq!(cfg.condition, ConditionConfig::default());
         assert_eq!(cfg.reconcile_interval_s, default_reconcile());
         assert_eq!(cfg.network, crate::network::NetworkConfig::default());
+        assert_eq!(cfg.auth, crate::auth::AuthConfig::default());
     }
 
     #[test]

@@ -101,50 +101,96 @@ pub fn check_name(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn audit(store: &dyn Store, action: &str, target: &str, detail: serde_json::Value) -> anyhow::Result<()> {
+async fn audit(
+    store: &dyn Store,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
     let mut e = AuditEntry::new(&shell_user(), action, target, "ok");
     e.detail = Some(detail);
     store.append_audit(e).await
 }
 
 /// Add a user with a known password (CLI and `demo`).
-pub async fn add(store: &dyn Store, name: &str, role: Role, opds: &[String], password: &str) -> anyhow::Result<()> {
+pub async fn add(
+    store: &dyn Store,
+    name: &str,
+    role: Role,
+    opds: &[String],
+    password: &str,
+) -> anyhow::Result<()> {
     check_name(name)?;
     match (role, opds.is_empty()) {
-        (Role::Operator, true) => anyhow::bail!("--opd: an operator needs at least one OPD (kode lokasi)"),
+        (Role::Operator, true) => {
+            anyhow::bail!("--opd: an operator needs at least one OPD (kode lokasi)")
+        }
         (Role::Admin | Role::Auditor, false) => {
-            anyhow::bail!("--opd: only operators are scoped to OPDs; {} sees all", role.name())
+            anyhow::bail!(
+                "--opd: only operators are scoped to OPDs; {} sees all",
+                role.name()
+            )
         }
         _ => {}
     }
     let hash = secret::hash_password(password)?;
     store.add_user(name, role, opds, &hash).await?;
-    audit(store, "user.add", name, serde_json::json!({ "via": "cli", "role": role, "opds": opds })).await
+    audit(
+        store,
+        "user.add",
+        name,
+        serde_json::json!({ "via": "cli", "role": role, "opds": opds }),
+    )
+    .await
 }
 
 pub async fn user(store: &dyn Store, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Add { name, role, opds, password_stdin } => {
+        UserCommand::Add {
+            name,
+            role,
+            opds,
+            password_stdin,
+        } => {
             check_name(&name)?;
             let password = read_password(password_stdin)?;
             add(store, &name, role, &opds, &password).await?;
             println!("user {name} added ({})", role.name());
         }
-        UserCommand::Passwd { name, password_stdin } => {
+        UserCommand::Passwd {
+            name,
+            password_stdin,
+        } => {
             if store.login_record(&name).await?.is_none() {
                 anyhow::bail!("no user {name:?}");
             }
             let hash = secret::hash_password(&read_password(password_stdin)?)?;
             store.set_password(&name, &hash).await?;
-            audit(store, "user.passwd", &name, serde_json::json!({ "via": "cli" })).await?;
+            audit(
+                store,
+                "user.passwd",
+                &name,
+                serde_json::json!({ "via": "cli" }),
+            )
+            .await?;
             println!("password of {name} changed; their sessions ended");
         }
         UserCommand::Token { name, label } => {
             let token = secret::new_api_token();
-            if store.add_token(&name, &label, &secret::sha256_hex(token.as_bytes())).await?.is_none() {
+            if store
+                .add_token(&name, &label, &secret::sha256_hex(token.as_bytes()))
+                .await?
+                .is_none()
+            {
                 anyhow::bail!("no user {name:?}");
             }
-            audit(store, "user.token", &name, serde_json::json!({ "via": "cli", "label": label })).await?;
+            audit(
+                store,
+                "user.token",
+                &name,
+                serde_json::json!({ "via": "cli", "label": label }),
+            )
+            .await?;
             eprintln!("Token untuk {name} ({label}); disimpan hanya hash-nya, catat sekarang.");
             eprintln!("Token for {name} ({label}); only its hash is kept, copy it now:");
             println!("{token}");
@@ -155,12 +201,20 @@ pub async fn user(store: &dyn Store, cmd: UserCommand) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&users)?);
             } else {
                 for u in users {
-                    let state = match (u.disabled_at, u.locked_until.filter(|t| *t > chrono::Utc::now())) {
+                    let state = match (
+                        u.disabled_at,
+                        u.locked_until.filter(|t| *t > chrono::Utc::now()),
+                    ) {
                         (Some(_), _) => "disabled".to_string(),
                         (None, Some(t)) => format!("locked until {t}"),
                         (None, None) => "active".to_string(),
                     };
-                    println!("{}\t{}\t{}\t{state}", u.name, u.role.name(), u.opds.join(","));
+                    println!(
+                        "{}\t{}\t{}\t{state}",
+                        u.name,
+                        u.role.name(),
+                        u.opds.join(",")
+                    );
                 }
             }
         }
@@ -174,16 +228,30 @@ async fn set_disabled(store: &dyn Store, name: &str, disabled: bool) -> anyhow::
     if !store.set_disabled(name, disabled).await? {
         anyhow::bail!("no user {name:?}");
     }
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     audit(store, action, name, serde_json::json!({ "via": "cli" })).await?;
     println!("{name} {}", if disabled { "disabled" } else { "enabled" });
     Ok(())
 }
 
 pub async fn audit_list(store: &dyn Store, cmd: AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::List { actor, action, limit, json } = cmd;
+    let AuditCommand::List {
+        actor,
+        action,
+        limit,
+        json,
+    } = cmd;
     let lines = store
-        .audit(AuditFilter { actor, action, since: None, limit: Some(limit) })
+        .audit(AuditFilter {
+            actor,
+            action,
+            since: None,
+            limit: Some(limit),
+        })
         .await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&lines)?);
@@ -211,7 +279,12 @@ pub fn routes(json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(routes)?);
     } else {
         for r in routes {
-            println!("{}\t{}\t{}", r.method, r.path, serde_json::to_value(r.access)?.as_str().unwrap_or("?"));
+            println!(
+                "{}\t{}\t{}",
+                r.method,
+                r.path,
+                serde_json::to_value(r.access)?.as_str().unwrap_or("?")
+            );
         }
     }
     Ok(())

@@ -106,9 +106,14 @@ impl Auth {
         let record = store.login_record(name).await?;
         let cache_key = secret::sha256_hex(format!("{name}:{password}").as_bytes());
         if let Some(r) = &record {
-            let cached = self.verified.lock().expect("cache lock").get(&cache_key).cloned();
-            let usable = r.user.disabled_at.is_none()
-                && r.user.locked_until.is_none_or(|t| t <= now);
+            let cached = self
+                .verified
+                .lock()
+                .expect("cache lock")
+                .get(&cache_key)
+                .cloned();
+            let usable =
+                r.user.disabled_at.is_none() && r.user.locked_until.is_none_or(|t| t <= now);
             if usable && cached.as_deref() == Some(r.password_hash.as_str()) {
                 return Ok(Ok(r.user.clone()));
             }
@@ -144,8 +149,7 @@ impl Auth {
                 .await?;
             return Ok(Err(Denied::Locked(until)));
         }
-        let good =
-            secret::verify_password(password.to_owned(), record.password_hash.clone()).await;
+        let good = secret::verify_password(password.to_owned(), record.password_hash.clone()).await;
         if !good || record.user.disabled_at.is_some() {
             let locked = if good {
                 None

@@ -4,7 +4,9 @@
 //! stolen database from being usable as credentials; passwords are chosen by people and get
 //! argon2id.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -96,7 +98,10 @@ mod tests {
     fn tokens_are_random_and_prefixed() {
         let (a, b) = (new_api_token(), new_api_token());
         assert_ne!(a, b);
-        assert!(a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43, "{a}");
+        assert!(
+            a.starts_with(TOKEN_PREFIX) && a.len() == TOKEN_PREFIX.len() + 43,
+            "{a}"
+        );
         assert_eq!(sha256_hex(b"abc").len(), 64);
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
     }

@@ -50,7 +50,12 @@ pub struct Route {
     pub action: &'static str,
 }
 
-const fn r(method: &'static str, path: &'static str, access: Access, action: &'static str) -> Route {
+const fn r(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    action: &'static str,
+) -> Route {
     Route {
         method,
         path,
@@ -81,9 +86,24 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/reconciliation", Read, ""),
     r("GET", "/api/v1/reconciliation/review", Read, ""),
     r("POST", "/api/v1/reconciliation/run", Admin, "reconcile.run"),
-    r("POST", "/api/v1/reconciliation/link", Write, "decision.link"),
-    r("POST", "/api/v1/reconciliation/confirm", Write, "decision.confirm"),
-    r("POST", "/api/v1/reconciliation/unlink", Write, "decision.unlink"),
+    r(
+        "POST",
+        "/api/v1/reconciliation/link",
+        Write,
+        "decision.link",
+    ),
+    r(
+        "POST",
+        "/api/v1/reconciliation/confirm",
+        Write,
+        "decision.confirm",
+    ),
+    r(
+        "POST",
+        "/api/v1/reconciliation/unlink",
+        Write,
+        "decision.unlink",
+    ),
     r("GET", "/api/v1/flags", Read, ""),
     r("GET", "/api/v1/flags/{id}", Read, ""),
     r("POST", "/api/v1/flags/{id}/ack", Write, "flag.ack"),
@@ -94,10 +114,30 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/network/services", Read, ""),
     r("GET", "/api/v1/network/devices", Read, ""),
     r("GET", "/api/v1/agent-config", Read, ""),
-    r("PUT", "/api/v1/agent-config/global", Admin, "agent_config.set"),
-    r("DELETE", "/api/v1/agent-config/global", Admin, "agent_config.unset"),
-    r("PUT", "/api/v1/agent-config/{scope}/{key}", Write, "agent_config.set"),
-    r("DELETE", "/api/v1/agent-config/{scope}/{key}", Write, "agent_config.unset"),
+    r(
+        "PUT",
+        "/api/v1/agent-config/global",
+        Admin,
+        "agent_config.set",
+    ),
+    r(
+        "DELETE",
+        "/api/v1/agent-config/global",
+        Admin,
+        "agent_config.unset",
+    ),
+    r(
+        "PUT",
+        "/api/v1/agent-config/{scope}/{key}",
+        Write,
+        "agent_config.set",
+    ),
+    r(
+        "DELETE",
+        "/api/v1/agent-config/{scope}/{key}",
+        Write,
+        "agent_config.unset",
+    ),
 ];
 
 pub fn route(method: &Method, path: &str) -> Option<&'static Route> {
@@ -193,10 +233,20 @@ async fn authenticate(
         let (scheme, value) = auth.split_once(' ').unwrap_or((auth, ""));
         if scheme.eq_ignore_ascii_case("bearer") {
             let hash = secret::sha256_hex(value.trim().as_bytes());
-            return Ok(match s.store.user_by_token(&hash, chrono::Utc::now()).await? {
-                Some(user) => Ok(Some(Caller { user, via: Via::Token, csrf: None, ip })),
-                None => Err(deny(StatusCode::UNAUTHORIZED, "unknown or revoked API token")),
-            });
+            return Ok(
+                match s.store.user_by_token(&hash, chrono::Utc::now()).await? {
+                    Some(user) => Ok(Some(Caller {
+                        user,
+                        via: Via::Token,
+                        csrf: None,
+                        ip,
+                    })),
+                    None => Err(deny(
+                        StatusCode::UNAUTHORIZED,
+                        "unknown or revoked API token",
+                    )),
+                },
+            );
         }
         if scheme.eq_ignore_ascii_case("basic") {
             let decoded = base64::engine::general_purpose::STANDARD
@@ -204,25 +254,50 @@ async fn authenticate(
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok());
             let Some((name, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-                return Ok(Err(deny(StatusCode::UNAUTHORIZED, "Authorization: Basic is not base64 of name:password")));
+                return Ok(Err(deny(
+                    StatusCode::UNAUTHORIZED,
+                    "Authorization: Basic is not base64 of name:password",
+                )));
             };
             let checked = s
                 .auth
                 .check_password(&*s.store, name, password, ip.as_deref(), "basic")
                 .await?;
             return Ok(match checked {
-                Ok(user) => Ok(Some(Caller { user, via: Via::Basic, csrf: None, ip })),
-                Err(Denied::RateLimited) => Err(deny(StatusCode::TOO_MANY_REQUESTS, "too many password attempts; wait a minute")),
-                Err(Denied::Locked(until)) => Err(deny(StatusCode::FORBIDDEN, &format!("account locked until {until}"))),
-                Err(Denied::BadCredentials) => Err(deny(StatusCode::UNAUTHORIZED, "wrong user name or password")),
+                Ok(user) => Ok(Some(Caller {
+                    user,
+                    via: Via::Basic,
+                    csrf: None,
+                    ip,
+                })),
+                Err(Denied::RateLimited) => Err(deny(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too many password attempts; wait a minute",
+                )),
+                Err(Denied::Locked(until)) => Err(deny(
+                    StatusCode::FORBIDDEN,
+                    &format!("account locked until {until}"),
+                )),
+                Err(Denied::BadCredentials) => Err(deny(
+                    StatusCode::UNAUTHORIZED,
+                    "wrong user name or password",
+                )),
             });
         }
-        return Ok(Err(deny(StatusCode::UNAUTHORIZED, "Authorization: use Bearer or Basic")));
+        return Ok(Err(deny(
+            StatusCode::UNAUTHORIZED,
+            "Authorization: use Bearer or Basic",
+        )));
     }
     if let Some(id) = session_cookie(headers) {
         let hash = secret::sha256_hex(id.as_bytes());
         if let Some((user, csrf)) = s.store.session(&hash, chrono::Utc::now()).await? {
-            return Ok(Ok(Some(Caller { user, via: Via::Session, csrf: Some(csrf), ip })));
+            return Ok(Ok(Some(Caller {
+                user,
+                via: Via::Session,
+                csrf: Some(csrf),
+                ip,
+            })));
         }
     }
     Ok(Ok(None))
@@ -241,13 +316,20 @@ fn outcome(status: StatusCode) -> &'static str {
 
 /// The middleware in front of every route.
 pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> Response {
-    let Some(path) = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()) else {
+    let Some(path) = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
         // No route matched: the router's 404 (or 405) follows.
         return next.run(req).await;
     };
     let Some(route) = route(req.method(), &path) else {
         tracing::error!(method = %req.method(), path, "route missing from web::access::ROUTES");
-        return deny(StatusCode::INTERNAL_SERVER_ERROR, "route without an access rule");
+        return deny(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "route without an access rule",
+        );
     };
     let access = match route.access {
         Open if path == "/metrics" && !s.auth.config.metrics_public => Read,
@@ -274,7 +356,10 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
             // A browser on a page: to the login form, and back here afterwards.
             return Redirect::to(&format!("/login?next={}", urlencode(&uri))).into_response();
         }
-        return deny(StatusCode::UNAUTHORIZED, "sign in: session cookie, Authorization: Bearer TOKEN, or Basic");
+        return deny(
+            StatusCode::UNAUTHORIZED,
+            "sign in: session cookie, Authorization: Bearer TOKEN, or Basic",
+        );
     };
     let role = caller.user.role;
     let refused = match access {
@@ -299,7 +384,11 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         }
     };
     if writes {
-        let note = res.extensions().get::<AuditNote>().cloned().unwrap_or_default();
+        let note = res
+            .extensions()
+            .get::<AuditNote>()
+            .cloned()
+            .unwrap_or_default();
         let mut e = AuditEntry::new(
             caller.name(),
             route.action,

@@ -24,7 +24,10 @@ impl Api {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("pantau.db")).unwrap());
         let hash = secret::hash_password("rahasia-admin-1").unwrap();
-        store.add_user("admin", Role::Admin, &[], &hash).await.unwrap();
+        store
+            .add_user("admin", Role::Admin, &[], &hash)
+            .await
+            .unwrap();
         let router = router(AppState {
             store: store.clone(),
             telemetry: Arc::new(Telemetry::new()),
@@ -47,7 +50,11 @@ impl Api {
         let body = axum::body::to_bytes(res.into_body(), usize::MAX)
             .await
             .unwrap();
-        (status, headers, serde_json::from_slice(&body).unwrap_or(Value::Null))
+        (
+            status,
+            headers,
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        )
     }
 
     async fn login(&self, name: &str, password: &str) -> (StatusCode, Option<String>, Value) {
@@ -69,7 +76,9 @@ fn put_plan(auth: (&str, &str)) -> Request<Body> {
     Request::put("/api/v1/ipplan")
         .header(auth.0, auth.1)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(r#"{"range":[{"opd":"1.2","cidr":"10.1.0.0/24"}]}"#))
+        .body(Body::from(
+            r#"{"range":[{"opd":"1.2","cidr":"10.1.0.0/24"}]}"#,
+        ))
         .unwrap()
 }
 
@@ -87,15 +96,23 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
     let csrf = body["csrf_token"].as_str().unwrap().to_owned();
 
     let (status, _, _) = api.call(put_plan((header::COOKIE.as_str(), &pair))).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "cookie POST without the token");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "cookie POST without the token"
+    );
     let mut req = put_plan((header::COOKIE.as_str(), &pair));
     req.headers_mut()
         .insert("x-csrf-token", "not-the-token".parse().unwrap());
     assert_eq!(api.call(req).await.0, StatusCode::FORBIDDEN);
-    assert!(api.store.ip_plan().await.unwrap().is_empty(), "nothing changed");
+    assert!(
+        api.store.ip_plan().await.unwrap().is_empty(),
+        "nothing changed"
+    );
 
     let mut req = put_plan((header::COOKIE.as_str(), &pair));
-    req.headers_mut().insert("x-csrf-token", csrf.parse().unwrap());
+    req.headers_mut()
+        .insert("x-csrf-token", csrf.parse().unwrap());
     let (status, _, body) = api.call(req).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Reading needs no token.
@@ -104,7 +121,10 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
         .body(Body::empty())
         .unwrap();
     let (status, _, me) = api.call(req).await;
-    assert_eq!((status, me["user"]["name"].as_str()), (StatusCode::OK, Some("admin")));
+    assert_eq!(
+        (status, me["user"]["name"].as_str()),
+        (StatusCode::OK, Some("admin"))
+    );
 
     let audit = api.store.audit(Default::default()).await.unwrap();
     let actions: Vec<(&str, &str)> = audit
@@ -112,7 +132,10 @@ async fn a_cookie_session_needs_its_csrf_token_to_change_anything() {
         .map(|e| (e.action.as_str(), e.outcome.as_str()))
         .collect();
     assert!(actions.contains(&("ipplan.replace", "ok")), "{actions:?}");
-    assert!(actions.contains(&("ipplan.replace", "denied")), "{actions:?}");
+    assert!(
+        actions.contains(&("ipplan.replace", "denied")),
+        "{actions:?}"
+    );
     assert!(actions.contains(&("login", "ok")), "{actions:?}");
     assert!(audit.iter().all(|e| e.actor == "admin"), "{audit:?}");
 }
@@ -166,20 +189,40 @@ async fn bearer_and_basic_work_and_wrong_ones_do_not() {
         api.call(get("Bearer pantau_nope".into())).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let basic = |up: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(up));
-    assert_eq!(api.call(get(basic("admin:rahasia-admin-1"))).await.0, StatusCode::OK);
+    let basic = |up: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(up)
+        )
+    };
+    assert_eq!(
+        api.call(get(basic("admin:rahasia-admin-1"))).await.0,
+        StatusCode::OK
+    );
     // Again: answered from the cache of verified credentials, same result.
-    assert_eq!(api.call(get(basic("admin:rahasia-admin-1"))).await.0, StatusCode::OK);
-    assert_eq!(api.call(get(basic("admin:wrong-password"))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api.call(get(basic("admin:rahasia-admin-1"))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call(get(basic("admin:wrong-password"))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let (status, headers, _) = api
         .call(Request::get("/api/v1/hosts").body(Body::empty()).unwrap())
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Never a Basic challenge: a browser would cache the password and send it ambiently.
-    let challenge = headers.get(header::WWW_AUTHENTICATE).unwrap().to_str().unwrap();
+    let challenge = headers
+        .get(header::WWW_AUTHENTICATE)
+        .unwrap()
+        .to_str()
+        .unwrap();
     assert!(!challenge.contains("Basic"), "{challenge}");
     // The page sends a browser to the login form instead.
-    let (status, headers, _) = api.call(Request::get("/").body(Body::empty()).unwrap()).await;
+    let (status, headers, _) = api
+        .call(Request::get("/").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers.get(header::LOCATION).unwrap(), "/login?next=/");
     // Open routes stay open.
@@ -227,10 +270,53 @@ async fn an_auditor_reads_everything_and_changes_nothing() {
 fn every_route_has_one_rule() {
     let mut seen = std::collections::HashSet::new();
     for r in access::ROUTES {
-        assert!(seen.insert((r.method, r.path)), "{} {} twice", r.method, r.path);
+        assert!(
+            seen.insert((r.method, r.path)),
+            "{} {} twice",
+            r.method,
+            r.path
+        );
         let writes = r.method != "GET";
         if writes && r.access != access::Access::Login {
-            assert!(!r.action.is_empty(), "{} {}: a write needs an audit action", r.method, r.path);
+            assert!(
+                !r.action.is_empty(),
+                "{} {}: a write needs an audit action",
+                r.method,
+                r.path
+            );
         }
     }
+}
+
+#[tokio::test]
+async fn a_route_missing_from_the_table_is_refused() {
+    let api = Api::new(AuthConfig::default()).await;
+    let state = AppState {
+        store: api.store.clone(),
+        telemetry: Arc::new(Telemetry::new()),
+        reconcile: Default::default(),
+        reconcile_now: Default::default(),
+        network: Default::default(),
+        config_now: Default::default(),
+        auth: Default::default(),
+    };
+    let app: Router = Router::new()
+        .route(
+            "/api/v1/undeclared",
+            axum::routing::get(|| async { "secret" }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
+        .with_state(state);
+    let res = app
+        .oneshot(
+            Request::get("/api/v1/undeclared")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }

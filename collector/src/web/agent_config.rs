@@ -5,8 +5,8 @@
 
 use super::access::{AuditNote, Caller};
 use super::{ApiError, ApiResult, AppState};
-use crate::store::accounts::Role;
 use crate::network::pushed::Scope;
+use crate::store::accounts::Role;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -23,8 +23,13 @@ impl Api {
     async fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("pantau.db")).unwrap());
-        let bearer =
-            super::super::access::test_bearer(&*store, "admin", crate::store::accounts::Role::Admin, &[]).await;
+        let bearer = super::super::access::test_bearer(
+            &*store,
+            "admin",
+            crate::store::accounts::Role::Admin,
+            &[],
+        )
+        .await;
         let router = super::super::router(AppState {
             store,
             telemetry: Arc::new(Telemetry::new()),

@@ -113,7 +113,9 @@ fn cookie_header(s: &AppState, headers: &HeaderMap, value: &str, max_age_s: i64)
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}")
+    format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_s}{secure}"
+    )
 }
 
 /// `POST /login`: a form (redirect to `next`, or the page again with the reason) or JSON
@@ -140,7 +142,13 @@ async fn login(
     let lang = pick_lang(form.lang.as_deref(), &headers);
     let checked = s
         .auth
-        .check_password(&*s.store, form.name.trim(), &form.password, ip.as_deref(), "login")
+        .check_password(
+            &*s.store,
+            form.name.trim(),
+            &form.password,
+            ip.as_deref(),
+            "login",
+        )
         .await;
     let (status, message) = match checked {
         Ok(Ok(user)) => {
@@ -151,8 +159,11 @@ async fn login(
         }
         Ok(Err(Denied::BadCredentials)) => (
             StatusCode::UNAUTHORIZED,
-            lang.t("Nama pengguna atau kata sandi salah.", "Wrong user name or password.")
-                .to_owned(),
+            lang.t(
+                "Nama pengguna atau kata sandi salah.",
+                "Wrong user name or password.",
+            )
+            .to_owned(),
         ),
         Ok(Err(Denied::Locked(until))) => (
             StatusCode::FORBIDDEN,
@@ -237,15 +248,22 @@ async fn logout(
         .map(str::to_owned)
         .or(form.csrf);
     if !given.is_some_and(|g| secret::same(&g, &csrf)) {
-        return Err(ApiError(StatusCode::FORBIDDEN, "CSRF token missing or wrong".into()));
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "CSRF token missing or wrong".into(),
+        ));
     }
     s.store.delete_session(&hash).await?;
     let mut e = AuditEntry::new(&user.name, "logout", &user.name, "ok");
     e.ip = ip;
     s.store.append_audit(e).await?;
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut()
-        .insert(header::SET_COOKIE, cookie_header(&s, &headers, "", 0).parse().map_err(anyhow::Error::from)?);
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie_header(&s, &headers, "", 0)
+            .parse()
+            .map_err(anyhow::Error::from)?,
+    );
     Ok(res)
 }
 

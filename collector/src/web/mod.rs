@@ -73,6 +73,6 @@ impl From<anyhow::Error> for ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 #[cfg(test)]
-mod network_tests;
-#[cfg(test)]
 mod access_tests;
+#[cfg(test)]
+mod network_tests;

@@ -6,11 +6,11 @@
 use super::access::{AuditNote, Caller};
 use super::flags::operator;
 use super::{ApiError, ApiResult, AppState};
+use crate::reconcile::{Decision, DecisionKind};
 use crate::store::accounts::Role;
 use crate::store::ReconcileCounts;
-use axum::http::StatusCode;
-use crate::reconcile::{Decision, DecisionKind};
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};

@@ -47,7 +47,11 @@ fn with_opds(c: &Connection, mut rec: LoginRecord) -> anyhow::Result<LoginRecord
     Ok(rec)
 }
 
-fn record_where(c: &Connection, cond: &str, arg: &dyn rusqlite::ToSql) -> anyhow::Result<Option<LoginRecord>> {
+fn record_where(
+    c: &Connection,
+    cond: &str,
+    arg: &dyn rusqlite::ToSql,
+) -> anyhow::Result<Option<LoginRecord>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {cond}");
     match c.query_row(&sql, [arg], record_of).optional()? {
         Some(rec) => Ok(Some(with_opds(c, rec)?)),
