@@ -278,4 +278,18 @@ fn an_operator_of_one_opd_reaches_nothing_of_another_through_any_route() {
     assert!(cli.contains("user.add") && cli.contains("op-a"), "{cli}");
     let (status, _) = request("GET", &op("/api/v1/audit"), &[], None).unwrap();
     assert_eq!(status, 403, "operators do not read the audit log");
+
+    // A disabled user's token and password stop working at once.
+    collector.cli(&["user", "disable", "op-a"], None);
+    let list = collector.cli(&["user", "list"], None);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("op-a\t") && l.ends_with("disabled")),
+        "{list}"
+    );
+    let hosts = collector.plain_url("/api/v1/hosts");
+    let (status, _) = request("GET", &hosts, &[("authorization", &auth)], None).unwrap();
+    assert_eq!(status, 401);
+    let (status, _) = request("GET", &op("/api/v1/hosts"), &[], None).unwrap();
+    assert_eq!(status, 401);
 }

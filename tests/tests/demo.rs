@@ -44,6 +44,11 @@ fn demo_shows_this_host_and_a_simulated_fleet() {
         demo.log_text()
     );
 
+    assert!(
+        demo.log_text().contains("admin / demo-test-password"),
+        "the demo prints how to sign in\n{}",
+        demo.log_text()
+    );
     let me = kernel_hostname();
     assert!(
         hosts.iter().any(|h| h["hostname"] == me.as_str()

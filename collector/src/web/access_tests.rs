@@ -57,6 +57,15 @@ impl Api {
         )
     }
 
+    async fn html(&self, req: Request<Body>) -> String {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
     async fn login(&self, name: &str, password: &str) -> (StatusCode, Option<String>, Value) {
         let req = Request::post("/login")
             .header(header::CONTENT_TYPE, "application/json")
@@ -319,4 +328,76 @@ async fn a_route_missing_from_the_table_is_refused() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn the_login_form_signs_in_and_the_page_signs_out() {
+    let api = Api::new(AuthConfig::default()).await;
+    for (lang, word) in [("id", "Kata sandi"), ("en", "Password")] {
+        let req = Request::get(format!("/login?lang={lang}"))
+            .body(Body::empty())
+            .unwrap();
+        assert!(api.html(req).await.contains(word), "{lang}");
+    }
+
+    let form = |origin: Option<&str>| {
+        let mut req = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::HOST, "pantau.example");
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        req.body(Body::from(
+            "name=admin&password=rahasia-admin-1&next=%2Fapi%2Fv1%2Fhosts",
+        ))
+        .unwrap()
+    };
+    let (status, _, _) = api.call(form(Some("https://evil.example"))).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "login CSRF from another site"
+    );
+    let (status, headers, _) = api.call(form(Some("http://pantau.example"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get(header::LOCATION).unwrap(), "/api/v1/hosts");
+    let cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    let pair = cookie.split(';').next().unwrap().to_owned();
+
+    let req = Request::get("/")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .unwrap();
+    let html = api.html(req).await;
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a logout form with the CSRF token")
+        .to_owned();
+
+    let logout = |field: String| {
+        Request::post("/logout")
+            .header(header::COOKIE, &pair)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(field))
+            .unwrap()
+    };
+    assert_eq!(
+        api.call(logout(String::new())).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.call(logout(format!("csrf={csrf}"))).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let req = Request::get("/api/v1/hosts")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        api.call(req).await.0,
+        StatusCode::UNAUTHORIZED,
+        "the session is gone"
+    );
 }

@@ -270,11 +270,22 @@ async fn index(
         );
     }
     let online = hosts.iter().filter(|h| h.online).count();
+    // Who is signed in, and a way out (the form carries the session's CSRF token).
+    let who = match &c.csrf {
+        Some(csrf) => format!(
+            "<form method=\"post\" action=\"/logout\" style=\"float:right\">{} ({}) \
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Keluar</button></form>",
+            esc(c.name()),
+            c.user.role.name(),
+            esc(csrf)
+        ),
+        None => String::new(),
+    };
     Ok(Html(format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Pantau</title>\
 <style>body{{font-family:sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
-td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left}}</style></head><body>\
+td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left}}</style></head><body>{who}\
 <h1>Pantau: perangkat terpantau</h1><p>{online} dari {} host daring. \
 API: <a href=\"/api/v1/hosts\">/api/v1/hosts</a> · metrik: <a href=\"/metrics\">/metrics</a></p>\
 <table><thead><tr><th>OPD</th><th>Host</th><th>Status</th><th>IP</th><th>Sistem operasi</th>\

@@ -103,6 +103,18 @@ struct LoginForm {
     lang: Option<String>,
 }
 
+/// A browser's `Origin` naming another host than the one it asked (`Host`). Clients that
+/// send no `Origin` (curl, scripts) are not browsers posting on another site's behalf.
+fn cross_origin(headers: &HeaderMap) -> bool {
+    let get = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    match (get(header::ORIGIN), get(header::HOST)) {
+        (Some(origin), Some(host)) => {
+            origin == "null" || origin.split_once("://").map(|(_, h)| h) != Some(host)
+        }
+        _ => false,
+    }
+}
+
 fn cookie_header(s: &AppState, headers: &HeaderMap, value: &str, max_age_s: i64) -> String {
     let forwarded_tls = headers
         .get("x-forwarded-proto")
@@ -140,6 +152,10 @@ async fn login(
         Err(e) => return ApiError(StatusCode::BAD_REQUEST, e).into_response(),
     };
     let lang = pick_lang(form.lang.as_deref(), &headers);
+    if cross_origin(&headers) {
+        // Login CSRF: another site signing the victim into the attacker's account.
+        return ApiError(StatusCode::FORBIDDEN, "login from another site".into()).into_response();
+    }
     let checked = s
         .auth
         .check_password(

@@ -291,6 +291,8 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
+mod accounts_tests;
+#[cfg(test)]
 mod bench_tests;
 #[cfg(test)]
 mod network_tests;
