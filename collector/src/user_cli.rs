@@ -65,6 +65,7 @@ pub enum AuditCommand {
 fn shell_user() -> String {
     std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
+        .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "-".into())
 }
 
@@ -112,6 +113,22 @@ async fn audit(
     store.append_audit(e).await
 }
 
+/// Name, role and OPDs of a new user make sense together (checked before asking for a
+/// password).
+fn check_new_user(name: &str, role: Role, opds: &[String]) -> anyhow::Result<()> {
+    check_name(name)?;
+    match (role, opds.is_empty()) {
+        (Role::Operator, true) => {
+            anyhow::bail!("--opd: an operator needs at least one OPD (kode lokasi)")
+        }
+        (Role::Admin | Role::Auditor, false) => anyhow::bail!(
+            "--opd: only operators are scoped to OPDs; {} sees all",
+            role.name()
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Add a user with a known password (CLI and `demo`).
 pub async fn add(
     store: &dyn Store,
@@ -120,19 +137,7 @@ pub async fn add(
     opds: &[String],
     password: &str,
 ) -> anyhow::Result<()> {
-    check_name(name)?;
-    match (role, opds.is_empty()) {
-        (Role::Operator, true) => {
-            anyhow::bail!("--opd: an operator needs at least one OPD (kode lokasi)")
-        }
-        (Role::Admin | Role::Auditor, false) => {
-            anyhow::bail!(
-                "--opd: only operators are scoped to OPDs; {} sees all",
-                role.name()
-            )
-        }
-        _ => {}
-    }
+    check_new_user(name, role, opds)?;
     let hash = secret::hash_password(password)?;
     store.add_user(name, role, opds, &hash).await?;
     audit(
@@ -152,7 +157,7 @@ pub async fn user(store: &dyn Store, cmd: UserCommand) -> anyhow::Result<()> {
             opds,
             password_stdin,
         } => {
-            check_name(&name)?;
+            check_new_user(&name, role, &opds)?;
             let password = read_password(password_stdin)?;
             add(store, &name, role, &opds, &password).await?;
             println!("user {name} added ({})", role.name());

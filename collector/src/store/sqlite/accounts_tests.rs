@@ -17,16 +17,16 @@ async fn the_audit_log_is_append_only() {
     s.append_audit(AuditEntry::new("budi", "flag.ack", "flag 1", "ok"))
         .await
         .unwrap();
-    let w = s.writer.clone();
-    let conn = w.lock().unwrap();
-    for sql in [
-        "UPDATE audit_log SET actor = 'someone'",
-        "DELETE FROM audit_log",
-    ] {
-        let e = conn.execute(sql, []).unwrap_err().to_string();
-        assert!(e.contains("append-only"), "{sql}: {e}");
+    {
+        let conn = s.writer.lock().unwrap();
+        for sql in [
+            "UPDATE audit_log SET actor = 'someone'",
+            "DELETE FROM audit_log",
+        ] {
+            let e = conn.execute(sql, []).unwrap_err().to_string();
+            assert!(e.contains("append-only"), "{sql}: {e}");
+        }
     }
-    drop(conn);
     let lines = s.audit(Default::default()).await.unwrap();
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0].actor, "budi");
