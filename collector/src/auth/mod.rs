@@ -128,6 +128,13 @@ impl Auth {
             e.detail = Some(d);
             e
         };
+        // Keys of addresses and names tried long ago go, so sprayed random names cannot
+        // grow the limiters without bound.
+        for limiter in [&self.per_ip, &self.per_user] {
+            if limiter.len() > 10_000 {
+                limiter.retain_recent();
+            }
+        }
         let ip_ok = ip.is_none_or(|ip| self.per_ip.check_key(&ip.to_owned()).is_ok());
         if !ip_ok || self.per_user.check_key(&name.to_owned()).is_err() {
             store

@@ -401,3 +401,24 @@ async fn the_login_form_signs_in_and_the_page_signs_out() {
         "the session is gone"
     );
 }
+
+#[tokio::test]
+async fn password_attempts_over_the_rate_limit_get_429() {
+    let config = AuthConfig {
+        login_per_minute_user: 2,
+        max_failures: 100,
+        ..Default::default()
+    };
+    let api = Api::new(config).await;
+    for _ in 0..2 {
+        assert_eq!(
+            api.login("admin", "salah-salah-salah").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Over the limit even the right password is not tried.
+    let (status, cookie, _) = api.login("admin", "rahasia-admin-1").await;
+    assert_eq!((status, cookie), (StatusCode::TOO_MANY_REQUESTS, None));
+    let audit = api.store.audit(Default::default()).await.unwrap();
+    assert_eq!(audit[0].outcome, "rate_limited");
+}
