@@ -1,6 +1,7 @@
 //! The Pantau collector as a library: the `pantau-collector` binary is a thin CLI over it,
 //! and benchmarks and integration tests reach the same modules.
 
+pub mod auth;
 pub mod broker;
 pub mod config;
 pub mod config_push;
@@ -19,4 +20,5 @@ pub mod register;
 pub mod serve;
 pub mod store;
 pub mod telemetry;
+pub mod user_cli;
 pub mod web;
