@@ -27,6 +27,12 @@ pub struct Collector {
 impl Collector {
     /// Write a config for `broker`, start `serve`, and wait until `/api/v1/health` says 200.
     pub fn start(broker: &Mosquitto) -> Collector {
+        Collector::start_with(broker, "")
+    }
+
+    /// Like [`Collector::start`], with more lines at the end of `collector.toml` (sections
+    /// such as `[network]`).
+    pub fn start_with(broker: &Mosquitto, extra_toml: &str) -> Collector {
         let dir = tempfile::Builder::new()
             .prefix("pantau-collector-")
             .tempdir()
@@ -41,7 +47,7 @@ impl Collector {
             data = data_dir.display().to_string(),
             url = broker.url(),
             client = format!("pantau-collector-{}", broker.port()),
-        );
+        ) + extra_toml;
         std::fs::write(&config, text).expect("write collector.toml");
         let mut c = Collector {
             proc: Proc::new("pantau-collector", dir.path().join("collector.log")),
