@@ -220,12 +220,7 @@ pub fn post_json(url: &str, body: &Value) -> (u16, Value) {
 /// PUT `body` as JSON to `url`: the status code and the reply parsed as JSON (`Null` if it
 /// is not JSON, as for 204).
 pub fn put_json(url: &str, body: &Value) -> (u16, Value) {
-    let mut resp = agent()
-        .put(url)
-        .send_json(body)
-        .unwrap_or_else(|e| panic!("PUT {url}: {e}"));
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let (status, text) = request("PUT", url, &[], Some(body)).unwrap_or_else(|e| panic!("{e}"));
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
