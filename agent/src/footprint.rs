@@ -19,10 +19,19 @@
 //! 2. ask the kernel to drop *our own binary's* now unmapped pages from the page cache
 //!    (`POSIX_FADV_DONTNEED`).
 //!
-//! From then on a fault reads just the one page it needs (`MADV_RANDOM`: no read-ahead), and
-//! fault-around can only map neighbours that are cached, i.e. that a cycle really used. The
-//! cost is one disk read per page actually used, once. Shared libraries' page cache is left
-//! alone: other programs use it.
+//! Where the kernel honours `MADV_RANDOM` for code (before 6.16, e.g. Debian 12's 6.1), a
+//! fault then reads just the one page it needs and fault-around can only map neighbours that
+//! are cached, i.e. that a cycle really used. Newer kernels read around every fault in
+//! executable mappings whatever the advice (`do_sync_mmap_readahead`: "VM_EXEC case ... is
+//! already intended for random access"), so the cache fills again in 128 KiB steps and each
+//! cycle maps about 1 MiB of neighbours (measured on 6.18).
+//!
+//! So the drop from our page tables (step 1 alone, no eviction) is repeated a few seconds
+//! after every collection: between cycles, which is nearly all of the time, only data and the
+//! few pages of the idle loop stay resident. The pages stay in the page cache (reclaimable,
+//! not charged to us), so the next cycle maps them back with minor faults, some tens per cycle
+//! at 64 KiB each: microseconds. Shared libraries' page cache is never evicted: other programs
+//! use it.
 
 /// A file mapping of this process.
 #[cfg(target_os = "linux")]
@@ -123,6 +132,12 @@ pub fn code_access_random() {
 /// Drop resident pages of read-only file mappings and our binary's page cache; the pages
 /// still in use come back on their next use.
 pub fn trim_code() {
+    drop_mappings();
+    evict_own_binary();
+}
+
+/// Step 1 only: drop resident pages of read-only file mappings from our page tables.
+pub fn drop_mappings() {
     #[cfg(target_os = "linux")]
     {
         let exe = std::fs::read_link("/proc/self/exe").ok();
@@ -141,9 +156,26 @@ pub fn trim_code() {
                 libc::madvise(m.start as *mut libc::c_void, m.len, libc::MADV_DONTNEED);
             }
         }
-        if let Some(exe) = exe {
-            evict_from_page_cache(&exe);
-        }
+    }
+}
+
+/// Trim once `settle` after start-up, evict our binary's unused pages from the cache, then trim
+/// again every `every` (at least 10 s), 5 s after the collection that shares its tick.
+pub async fn trim_after_cycles(settle: std::time::Duration, every: std::time::Duration) {
+    use std::time::Duration;
+    tokio::time::sleep(settle).await;
+    trim_code();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    evict_own_binary();
+    // The metrics tick and the network round are both aligned on start-up, and a round with
+    // its pings is over in about 2 s.
+    let every = every.max(Duration::from_secs(10));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        drop_mappings();
     }
 }
 

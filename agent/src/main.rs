@@ -169,14 +169,12 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             rt.block_on(async move {
                 let (tx, rx) = tokio::sync::watch::channel(false);
                 // Once start-up (config, first inventory, first connection, first batch) is
-                // behind us, let go of the code that only start-up needed.
-                let settle = cfg.metrics_interval() * (cfg.metrics.batch as u32 + 1);
-                tokio::spawn(async move {
-                    tokio::time::sleep(settle).await;
-                    pantau_agent::footprint::trim_code();
-                    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-                    pantau_agent::footprint::evict_own_binary();
-                });
+                // behind us, let go of the code that only start-up needed; then again a few
+                // seconds after every collection, so between cycles only what is in use stays
+                // resident (footprint.rs says why a once-only trim is not enough).
+                let every = cfg.metrics_interval();
+                let settle = every * (cfg.metrics.batch as u32 + 1);
+                tokio::spawn(pantau_agent::footprint::trim_after_cycles(settle, every));
                 tokio::spawn(async move {
                     pantau_agent::service::stop_signal().await;
                     tracing::info!("stopping");
