@@ -51,6 +51,19 @@ pub async fn run(
     ));
 
     let scout = crate::scout::task::spawn(&cfg.scout, &identity, &spool, &wake, &shutdown);
+    let poller = cfg.roles.iter().any(|r| r == "poller").then(|| {
+        tokio::spawn(crate::snmp::task::run(
+            crate::snmp::task::SnmpTask {
+                file: cfg.snmp.clone(),
+                saved: cfg.state_dir.join(PUSHED_CONFIG_FILE),
+                identity: identity.clone(),
+                spool: spool.clone(),
+                wake: wake.clone(),
+            },
+            pushed_rx.clone(),
+            shutdown.clone(),
+        ))
+    });
     let net = (cfg.net.enabled && source.real_network()).then(|| {
         tokio::spawn(net_loop(
             NetTask {
@@ -109,6 +122,9 @@ pub async fn run(
     }
     if let Some(net) = net {
         let _ = net.await;
+    }
+    if let Some(poller) = poller {
+        let _ = poller.await;
     }
     let _ = link.await;
     Ok(())
