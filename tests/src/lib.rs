@@ -14,6 +14,7 @@ pub mod http;
 pub mod mqtt;
 pub mod netns;
 pub mod process;
+pub mod snmp;
 pub mod tls;
 
 pub use agent::{Agent, AgentOptions};

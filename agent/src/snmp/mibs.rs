@@ -18,6 +18,7 @@ pub const SYSTEM: [&[u64]; 6] = [
 pub const IF_TABLE: &[u64] = &[1, 3, 6, 1, 2, 1, 2, 2, 1];
 pub const IF_X_TABLE: &[u64] = &[1, 3, 6, 1, 2, 1, 31, 1, 1, 1];
 pub const ENT_PHYSICAL: &[u64] = &[1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1];
+pub const PRT_SERIAL: &[u64] = &[1, 3, 6, 1, 2, 1, 43, 5, 1, 1, 17];
 pub const PRT_MARKER_LIFE: &[u64] = &[1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4];
 pub const PRT_SUPPLIES: &[u64] = &[1, 3, 6, 1, 2, 1, 43, 11, 1, 1];
 pub const UPS_OBJECTS: &[u64] = &[1, 3, 6, 1, 2, 1, 33, 1];
@@ -248,10 +249,18 @@ fn supply_kind(t: i64) -> &'static str {
 }
 
 /// Printer-MIB: `None` when the device has neither a marker counter nor supplies.
-pub fn printer(life_rows: &[Row], supply_rows: &[Row]) -> Option<PrinterStatus> {
+pub fn printer(
+    serial_rows: &[Row],
+    life_rows: &[Row],
+    supply_rows: &[Row],
+) -> Option<PrinterStatus> {
     if life_rows.is_empty() && supply_rows.is_empty() {
         return None;
     }
+    let serial = serial_rows
+        .first()
+        .map(|(_, v)| text(v))
+        .unwrap_or_default();
     let page_count = life_rows.iter().find_map(|(_, v)| num(v));
     let c = columns(supply_rows, PRT_SUPPLIES);
     let mut indexes: Vec<Vec<u64>> = c.values().flat_map(|m| m.keys().cloned()).collect();
@@ -275,6 +284,7 @@ pub fn printer(life_rows: &[Row], supply_rows: &[Row]) -> Option<PrinterStatus> 
         })
         .collect();
     Some(PrinterStatus {
+        serial,
         page_count,
         supplies,
     })
@@ -306,6 +316,8 @@ pub fn ups(rows: &[Row]) -> Option<UpsStatus> {
         .map(|(_, v)| text(v))
         .collect();
     Some(UpsStatus {
+        manufacturer: at(&[1, 1, 0]).map(text).unwrap_or_default(),
+        model: at(&[1, 2, 0]).map(text).unwrap_or_default(),
         battery_status: BATTERY
             .get((status - 1).max(0) as usize)
             .unwrap_or(&"unknown")
@@ -391,7 +403,7 @@ mod tests {
             r(PRT_SUPPLIES, &[8, 1, 2], Val::Int(-2)),
             r(PRT_SUPPLIES, &[9, 1, 2], Val::Int(-3)),
         ];
-        let p = printer(&life, &sup).unwrap();
+        let p = printer(&[], &life, &sup).unwrap();
         assert_eq!(p.page_count, Some(48213));
         assert_eq!(p.supplies[0].kind, "toner");
         assert_eq!(p.supplies[0].level_pct, Some(5.0));
@@ -399,7 +411,7 @@ mod tests {
             p.supplies[1].level_pct, None,
             "unknown capacity: no percentage"
         );
-        assert!(printer(&[], &[]).is_none());
+        assert!(printer(&[], &[], &[]).is_none());
 
         let u = vec![
             r(UPS_OBJECTS, &[2, 1, 0], Val::Int(3)),

@@ -68,7 +68,12 @@ async fn poll_device(t: &SnmpTarget, limits: Limits) -> SnmpDevice {
             if wants(t, "printer") {
                 let life = c.walk(mibs::PRT_MARKER_LIFE).await?;
                 let supplies = c.walk(mibs::PRT_SUPPLIES).await?;
-                dev.printer = mibs::printer(&life, &supplies);
+                let serial = if life.is_empty() && supplies.is_empty() {
+                    Vec::new()
+                } else {
+                    c.walk(mibs::PRT_SERIAL).await?
+                };
+                dev.printer = mibs::printer(&serial, &life, &supplies);
             }
             if wants(t, "ups") {
                 dev.ups = mibs::ups(&c.walk(mibs::UPS_OBJECTS).await?);

@@ -91,17 +91,21 @@ fn security(c: &SnmpCredentials) -> Result<Option<Security>, PollError> {
                 "sha" | "sha1" => AuthProtocol::Sha1,
                 "sha256" => AuthProtocol::Sha256,
                 "sha512" => AuthProtocol::Sha512,
-                other => return Err(PollError::Auth(format!(
+                other => {
+                    return Err(PollError::Auth(format!(
                     "credentials.auth_protocol: {other:?} is not supported (sha, sha256, sha512)"
-                ))),
+                )))
+                }
             };
             let cipher = match priv_protocol.to_ascii_lowercase().as_str() {
                 "aes" | "aes128" => Cipher::Aes128,
                 "aes192" => Cipher::Aes192,
                 "aes256" => Cipher::Aes256,
-                other => return Err(PollError::Auth(format!(
+                other => {
+                    return Err(PollError::Auth(format!(
                     "credentials.priv_protocol: {other:?} is not supported (aes, aes192, aes256)"
-                ))),
+                )))
+                }
             };
             Ok(Some(
                 Security::new(user.as_bytes(), auth_password.expose().as_bytes())

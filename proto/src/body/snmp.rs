@@ -124,6 +124,8 @@ pub struct SnmpEntity {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PrinterStatus {
+    /// prtGeneralSerialNumber: matched against the register's nomor pabrik.
+    pub serial: String,
     /// prtMarkerLifeCount of the first marker: pages (or impressions) printed in its life.
     pub page_count: Option<u64>,
     pub supplies: Vec<PrinterSupply>,
@@ -147,6 +149,9 @@ pub struct PrinterSupply {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UpsStatus {
+    /// upsIdentManufacturer and upsIdentModel.
+    pub manufacturer: String,
+    pub model: String,
     /// upsBatteryStatus: unknown, normal, low, depleted.
     pub battery_status: String,
     /// upsOutputSource: other, none, normal, bypass, battery, booster, reducer.
