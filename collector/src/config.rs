@@ -31,6 +31,9 @@ pub struct CollectorConfig {
     /// Network flags: thresholds, windows, allow-listed MACs (docs/network.md).
     #[serde(default)]
     pub network: crate::network::NetworkConfig,
+    /// SNMP flags: thresholds (docs/snmp.md).
+    #[serde(default)]
+    pub snmp: crate::snmp::SnmpJudgeConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

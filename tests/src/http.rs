@@ -157,6 +157,21 @@ pub fn post_json(url: &str, body: &Value) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// PUT `body` as JSON to `url`: the status code and the reply parsed as JSON (`Null` if
+/// it is not JSON).
+pub fn put_json(url: &str, body: &Value) -> (u16, Value) {
+    let mut resp = agent()
+        .put(url)
+        .send_json(body)
+        .unwrap_or_else(|e| panic!("PUT {url}: {e}"));
+    let status = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .read_to_string()
+        .unwrap_or_else(|e| panic!("PUT {url}: reading the body: {e}"));
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,8 @@
 //! The pushed `snmp` section applied over the file's `[snmp]`: pushed keys replace the file's,
 //! except `targets`, where the collector's (registered equipment) come first and the file's
-//! extra addresses are kept after them. A document out of bounds is refused whole.
+//! extra addresses are kept after them. `enabled` stays the file's: whether this agent is a
+//! poller is decided on the machine, never by a pushed document (the collector's merged
+//! config always carries the key). A document out of bounds is refused whole.
 
 use pantau_proto::body::snmp_config::SnmpConfig;
 use pantau_proto::body::PushedConfig;
@@ -32,7 +34,7 @@ pub fn merge(base: &SnmpConfig, doc: &[u8]) -> Result<(u64, SnmpConfig), String>
         for (k, v) in s {
             if k == "targets" {
                 pushed_targets = v.as_array().cloned().unwrap_or_default();
-            } else if m.contains_key(k) {
+            } else if k != "enabled" && m.contains_key(k) {
                 m.insert(k.clone(), v.clone());
             }
         }
@@ -110,11 +112,12 @@ mod tests {
 
     #[test]
     fn pushed_targets_come_first_and_file_extras_stay() {
-        let doc = br#"{"version": 3, "snmp": {"retries": 1, "targets": [{"name": "sw-core", "host": "10.1.0.2",
+        let doc = br#"{"version": 3, "snmp": {"enabled": false, "retries": 1, "targets": [{"name": "sw-core", "host": "10.1.0.2",
             "credentials": {"version": "v3", "user": "pantau", "auth_password": "a", "priv_password": "p"}}]}}"#;
         let (v, c) = merge(&base(), doc).unwrap();
         assert_eq!(v, 3);
         assert_eq!(c.retries, 1);
+        assert!(c.enabled, "the file decides whether this agent polls");
         assert_eq!(c.interval_s, 120);
         let names: Vec<_> = c.targets.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["sw-core", "extra"]);

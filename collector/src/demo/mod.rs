@@ -77,6 +77,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         // The demo should show reconciliation moving within a minute.
         reconcile_interval_s: 15,
         network: Default::default(),
+        snmp: Default::default(),
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let listener = crate::serve::bind(&cfg.http.listen).await?;

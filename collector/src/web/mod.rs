@@ -7,6 +7,7 @@ mod flags;
 mod hosts;
 mod network;
 mod reconcile;
+mod snmp;
 
 use crate::store::Store;
 use crate::telemetry::Telemetry;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(flags::routes())
         .merge(reconcile::routes())
         .merge(network::routes())
+        .merge(snmp::routes())
         .merge(agent_config::routes())
         .with_state(state)
 }

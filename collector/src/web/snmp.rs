@@ -1,0 +1,48 @@
+//! SNMP (issue 5): polled network equipment per OPD (`GET /api/v1/snmp/devices?opd=`) and one
+//! device's interfaces with utilization and errors (`/api/v1/snmp/devices/{id}/interfaces`).
+
+use super::{ApiError, ApiResult, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/snmp/devices", get(devices))
+        .route("/api/v1/snmp/devices/{id}/interfaces", get(interfaces))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceQuery {
+    opd: Option<String>,
+}
+
+async fn devices(
+    State(s): State<AppState>,
+    Query(q): Query<DeviceQuery>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(s.store.snmp_devices(q.opd.as_deref()).await?))
+}
+
+async fn interfaces(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("path: {id:?} is not a device id (a number from /api/v1/snmp/devices)"),
+        )
+    })?;
+    match s.store.snmp_interfaces(id).await? {
+        Some(ifs) => Ok(Json(ifs)),
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no SNMP device {id}"),
+        )),
+    }
+}
