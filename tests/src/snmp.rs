@@ -105,12 +105,39 @@ impl Snmpd {
 pub struct Snmpsim {
     _proc: Proc,
     port: u16,
+    data: PathBuf,
+    writes: std::sync::atomic::AtomicU64,
     _dir: TempDir,
 }
 
 impl Snmpsim {
     /// Serve every recording of `tests/fixtures/snmp`.
     pub fn start() -> Snmpsim {
+        Snmpsim::start_with(&[])
+    }
+
+    /// Replace (or add) the recording served to `community`; snmpsim re-indexes a recording
+    /// whose file changed at its next request.
+    pub fn write(&self, community: &str, text: &str) {
+        let path = self.data.join(format!("{community}.snmprec"));
+        std::fs::write(&path, text).expect("write recording");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        // snmpsim compares modification times in whole seconds and reads the old index
+        // (offsets into the old file) when they look equal: move each version a minute on.
+        let n = 1 + self
+            .writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let when = std::time::SystemTime::now() + std::time::Duration::from_secs(60 * n);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(when))
+            .expect("set the recording's mtime");
+    }
+
+    /// Like [`Snmpsim::start`], with more recordings `(community, .snmprec text)`.
+    pub fn start_with(extra: &[(&str, &str)]) -> Snmpsim {
         let responder = tool(
             "PANTAU_TEST_SNMPSIM",
             &[
@@ -134,6 +161,10 @@ impl Snmpsim {
                 std::fs::copy(&f, data.join(f.file_name().unwrap())).expect("copy recording");
             }
         }
+        for (community, text) in extra {
+            std::fs::write(data.join(format!("{community}.snmprec")), text)
+                .expect("write recording");
+        }
         use std::os::unix::fs::PermissionsExt;
         for p in [dir.path(), &data, &cache] {
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o777)).expect("chmod");
@@ -156,6 +187,8 @@ impl Snmpsim {
         Snmpsim {
             _proc: proc,
             port,
+            data,
+            writes: std::sync::atomic::AtomicU64::new(0),
             _dir: dir,
         }
     }

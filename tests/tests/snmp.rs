@@ -216,3 +216,67 @@ fn recorded_switch_printer_and_ups() {
     );
     assert_eq!(u["battery_bad"], true);
 }
+
+/// A 32-bit-only interface whose counter wraps between two rounds, then a reboot.
+fn wrap_recording(uptime: u64, in_octets: u64) -> String {
+    format!(
+        "1.3.6.1.2.1.1.3.0|67|{uptime}\n1.3.6.1.2.1.1.5.0|4|wrap-dev\n\
+         1.3.6.1.2.1.2.2.1.1.1|2|1\n1.3.6.1.2.1.2.2.1.2.1|4|eth0\n\
+         1.3.6.1.2.1.2.2.1.5.1|66|1000000000\n1.3.6.1.2.1.2.2.1.8.1|2|1\n\
+         1.3.6.1.2.1.2.2.1.10.1|65|{in_octets}\n1.3.6.1.2.1.2.2.1.16.1|65|0\n"
+    )
+}
+
+#[test]
+fn counter_wrap_and_reboot_across_rounds() {
+    use std::io::{BufRead, Write};
+    let sim = Snmpsim::start_with(&[("wrap", &wrap_recording(100_000, 4_294_967_000))]);
+    let mut child = std::process::Command::new(pantau_tests::bin("pantau-agent"))
+        .args([
+            "snmp-poll",
+            "--stdin-rounds",
+            "--community",
+            "wrap",
+            "--target",
+        ])
+        .arg(format!("dev=127.0.0.1:{}", sim.port()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut output = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut round = || -> Value {
+        writeln!(input).unwrap();
+        let mut line = String::new();
+        output.read_line(&mut line).unwrap();
+        let report: Value = serde_json::from_str(&line).unwrap();
+        device(&report, "dev").clone()
+    };
+    let first = round();
+    assert_eq!(first["interfaces"][0]["hc"], false);
+    assert_eq!(
+        first["interfaces"][0]["in_bps"],
+        Value::Null,
+        "no rate on the first round"
+    );
+
+    // 10 s of device time; the counter passed 2^32: 296 + 704 = 1,000 octets.
+    sim.write("wrap", &wrap_recording(101_000, 704));
+    let second = round();
+    assert_eq!(second["interfaces"][0]["in_octets"], 704);
+    assert_eq!(second["interfaces"][0]["in_bps"], 800.0, "{second}");
+    assert_eq!(second["system"]["rebooted"], false);
+
+    // sysUpTime went back: a reboot, no rate, a new baseline.
+    sim.write("wrap", &wrap_recording(500, 100));
+    let third = round();
+    assert_eq!(third["system"]["rebooted"], true, "{third}");
+    assert_eq!(third["interfaces"][0]["in_bps"], Value::Null);
+
+    sim.write("wrap", &wrap_recording(1_500, 1_350));
+    let fourth = round();
+    assert_eq!(fourth["interfaces"][0]["in_bps"], 1_000.0, "{fourth}");
+    drop(input);
+    assert!(child.wait().unwrap().success());
+}

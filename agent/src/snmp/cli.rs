@@ -47,6 +47,10 @@ pub struct PollArgs {
     /// One line of JSON instead of pretty-printed.
     #[arg(long)]
     pub compact: bool,
+    /// Run a round for every line read on stdin and print each report as one line, until
+    /// end of input: for scripts (and tests) that change something between rounds.
+    #[arg(long, conflicts_with = "rounds")]
+    pub stdin_rounds: bool,
 }
 
 fn env_or(v: &Option<String>, var: &str, default: &str) -> String {
@@ -134,6 +138,19 @@ pub fn run(a: PollArgs) -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    if a.stdin_rounds {
+        let poller = Poller::default();
+        let mut line = String::new();
+        while std::io::stdin().read_line(&mut line)? > 0 {
+            line.clear();
+            let report = rt.block_on(poller.round(&cfg));
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", serde_json::to_string(&report)?)?;
+            out.flush()?;
+        }
+        return Ok(());
+    }
     let report = rt.block_on(async {
         let poller = Poller::default();
         let mut report = poller.round(&cfg).await;
