@@ -32,6 +32,8 @@ impl Default for Poller {
     }
 }
 
+/// Whether to read an optional group: all of them when `groups` is empty; `["interfaces"]`
+/// alone reads only the system group and the interfaces.
 fn wants(t: &SnmpTarget, group: &str) -> bool {
     t.groups.is_empty() || t.groups.iter().any(|g| g == group)
 }

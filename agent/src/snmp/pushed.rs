@@ -79,9 +79,9 @@ pub fn validate(c: &SnmpConfig) -> Result<(), String> {
             return Err(format!("targets[{n}] ({:?}) has no host", t.name));
         }
         for g in &t.groups {
-            if !["entity", "printer", "ups"].contains(&g.as_str()) {
+            if !["interfaces", "entity", "printer", "ups"].contains(&g.as_str()) {
                 return Err(format!(
-                    "targets[{n}].groups: {g:?} is not one of entity, printer, ups"
+                    "targets[{n}].groups: {g:?} is not one of interfaces, entity, printer, ups"
                 ));
             }
         }

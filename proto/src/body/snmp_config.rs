@@ -50,7 +50,7 @@ pub struct SnmpTarget {
     /// flagged). An interface whose ifAlias contains "uplink" counts too.
     pub uplinks: Vec<String>,
     /// Which groups to read beyond system and interfaces; all when empty:
-    /// `entity`, `printer`, `ups`.
+    /// `entity`, `printer`, `ups` (`["interfaces"]` alone: none of them).
     pub groups: Vec<String>,
 }
 

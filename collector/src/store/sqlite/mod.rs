@@ -328,4 +328,6 @@ mod network_tests;
 #[cfg(test)]
 mod reconcile_tests;
 #[cfg(test)]
+mod snmp_tests;
+#[cfg(test)]
 mod tests;
