@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod link;
 pub mod metrics;
 pub mod net;
+pub mod pushed;
 pub mod runtime;
 pub mod scout;
 pub mod service;

@@ -54,12 +54,17 @@ enum Command {
         json: bool,
     },
     /// Run one network health round (the `net` report) and print it as JSON; sends nothing.
-    /// Targets come from `--target NAME=HOST`, and the gateway is probed unless
-    /// `--no-gateway`. For operators checking a PC's view of the network, and for tests.
+    /// Targets come from `--target NAME=HOST`, HTTP(S) checks from `--http NAME=URL`, and
+    /// the gateway is probed unless `--no-gateway`. For operators checking a PC's view of the
+    /// network, and for tests.
     Probe {
         /// A target to probe, as `NAME=HOST` (repeatable).
         #[arg(long = "target", value_name = "NAME=HOST")]
         targets: Vec<String>,
+        /// An HTTP(S) check, as `NAME=URL` (repeatable); the default 10 s timeout. HTTPS trusts
+        /// the platform's roots, or the file named by `SSL_CERT_FILE`.
+        #[arg(long = "http", value_name = "NAME=URL")]
+        http: Vec<String>,
         /// Echo requests per target (the agent allows up to 20 per round; a one-off check
         /// may send more, to measure loss more finely).
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=500))]
@@ -96,6 +101,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::SnmpPoll(args) => pantau_agent::snmp::cli::run(*args),
         Command::Probe {
             targets,
+            http,
             pings,
             no_gateway,
         } => {
@@ -112,6 +118,17 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                     name: name.into(),
                     host: host.into(),
                     tcp_port: None,
+                });
+            }
+            for h in http {
+                let (name, url) = h
+                    .split_once('=')
+                    .ok_or_else(|| anyhow::anyhow!("--http {h:?}: expected NAME=URL"))?;
+                cfg.http.push(pantau_proto::body::config::HttpCheck {
+                    name: name.into(),
+                    url: url.into(),
+                    expect: None,
+                    timeout_s: None,
                 });
             }
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -161,6 +178,8 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
                 tokio::spawn(async move {
                     tokio::time::sleep(settle).await;
                     pantau_agent::footprint::trim_code();
+                    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+                    pantau_agent::footprint::evict_own_binary();
                 });
                 tokio::spawn(async move {
                     pantau_agent::service::stop_signal().await;

@@ -50,31 +50,37 @@ pub async fn run(
         shutdown.clone(),
     ));
 
-    let scout = crate::scout::task::spawn(&cfg.scout, &identity, &spool, &wake, &shutdown);
+    let file = crate::pushed::Settings {
+        net: cfg.net.probe_config(),
+        scout: cfg.scout.clone(),
+        snmp: cfg.snmp.clone(),
+    };
+    let (pushed, pushed_task) =
+        crate::pushed::spawn(file, &cfg.state_dir, pushed_rx, shutdown.clone());
+    // Simulated machines never open raw sockets, whatever a pushed config says.
+    let scout = source
+        .real_network()
+        .then(|| crate::scout::task::spawn(pushed.scout, &identity, &spool, &wake, &shutdown));
     let poller = cfg.roles.iter().any(|r| r == "poller").then(|| {
         tokio::spawn(crate::snmp::task::run(
             crate::snmp::task::SnmpTask {
-                file: cfg.snmp.clone(),
-                saved: cfg.state_dir.join(PUSHED_CONFIG_FILE),
                 identity: identity.clone(),
                 spool: spool.clone(),
                 wake: wake.clone(),
             },
-            pushed_rx.clone(),
+            pushed.snmp,
             shutdown.clone(),
         ))
     });
     let net = (cfg.net.enabled && source.real_network()).then(|| {
         tokio::spawn(net_loop(
             NetTask {
-                file: cfg.net.probe_config(),
                 root: cfg.root.clone(),
-                state_dir: cfg.state_dir.clone(),
                 identity: identity.clone(),
                 spool: spool.clone(),
                 wake: wake.clone(),
             },
-            pushed_rx,
+            pushed.net,
             shutdown.clone(),
         ))
     });
@@ -126,37 +132,20 @@ pub async fn run(
     if let Some(poller) = poller {
         let _ = poller.await;
     }
+    let _ = pushed_task.await;
     let _ = link.await;
     Ok(())
 }
 
 /// What the `net` schedule needs.
 struct NetTask {
-    /// The file's `[net]` settings: the base the pushed config is applied over.
-    file: NetProbeConfig,
     root: std::path::PathBuf,
-    state_dir: std::path::PathBuf,
     identity: Identity,
     spool: Arc<Mutex<Spool>>,
     wake: Arc<Notify>,
 }
 
-/// The last good pushed config, kept so a restart without a broker still uses it.
-const PUSHED_CONFIG_FILE: &str = "pushed_config.json";
-
 impl NetTask {
-    /// The effective settings for a pushed document (`None`: nothing pushed or cleared).
-    fn effective(&self, doc: Option<&[u8]>) -> Result<NetProbeConfig, String> {
-        match doc {
-            None | Some([]) => Ok(self.file.clone()),
-            Some(doc) => {
-                let (version, net) = crate::net::pushed::merge(&self.file, doc)?;
-                tracing::info!(version, "pushed config applied");
-                Ok(net)
-            }
-        }
-    }
-
     fn push(&self, report: &NetReport) {
         let pushed = self
             .spool
@@ -172,25 +161,17 @@ impl NetTask {
     }
 }
 
-/// Network health rounds every `interval_s`, the first one at start. A new pushed config
-/// that changes the settings takes effect at once (and starts a round); a bad one is logged
-/// and ignored, keeping the last good one.
+/// Network health rounds every `interval_s`, the first one at start. New settings (from a
+/// pushed config, see `crate::pushed`) take effect at once and start a round.
 async fn net_loop(
     task: NetTask,
-    mut pushed: watch::Receiver<Option<Arc<Vec<u8>>>>,
+    mut settings: watch::Receiver<NetProbeConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let saved = task.state_dir.join(PUSHED_CONFIG_FILE);
-    let mut current = match std::fs::read(&saved) {
-        Ok(doc) => task.effective(Some(&doc)).unwrap_or_else(|e| {
-            tracing::warn!("ignoring {}: {e}", saved.display());
-            task.file.clone()
-        }),
-        Err(_) => task.file.clone(),
-    };
+    let mut current = settings.borrow_and_update().clone();
     let prober = NetProber::new(task.root.clone());
     let mut next = tokio::time::Instant::now();
-    let mut link_alive = true;
+    let mut pushed_alive = true;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {
@@ -201,31 +182,13 @@ async fn net_loop(
                 task.push(&report);
                 next = tokio::time::Instant::now() + Duration::from_secs(current.interval_s);
             }
-            changed = pushed.changed(), if link_alive => {
+            changed = settings.changed(), if pushed_alive => {
                 if changed.is_err() {
-                    link_alive = false;
+                    pushed_alive = false;
                     continue;
                 }
-                let doc = pushed.borrow_and_update().clone();
-                match task.effective(doc.as_deref().map(Vec::as_slice)) {
-                    Ok(net) => {
-                        let kept = match doc.as_deref().map(Vec::as_slice) {
-                            None => Ok(()),
-                            Some([]) => std::fs::remove_file(&saved).or_else(|e| {
-                                if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }
-                            }),
-                            Some(d) => crate::spool::write_atomic(&saved, d),
-                        };
-                        if let Err(e) = kept {
-                            tracing::warn!("cannot keep the pushed config in {}: {e}", saved.display());
-                        }
-                        if net != current {
-                            current = net;
-                            next = tokio::time::Instant::now();
-                        }
-                    }
-                    Err(e) => tracing::warn!("pushed config ignored, keeping the last good one: {e}"),
-                }
+                current = settings.borrow_and_update().clone();
+                next = tokio::time::Instant::now();
             }
             _ = shutdown.changed() => return,
         }

@@ -31,6 +31,9 @@ pub struct CollectorConfig {
     /// Network flags: thresholds, windows, allow-listed MACs (docs/network.md).
     #[serde(default)]
     pub network: crate::network::NetworkConfig,
+    /// Logins, lockout, sessions, `/metrics` access (docs/security.md).
+    #[serde(default)]
+    pub auth: crate::auth::AuthConfig,
     /// SNMP flags: thresholds (docs/snmp.md).
     #[serde(default)]
     pub snmp: crate::snmp::SnmpJudgeConfig,
@@ -147,6 +150,7 @@ mod tests {
         assert_eq!(cfg.condition, ConditionConfig::default());
         assert_eq!(cfg.reconcile_interval_s, default_reconcile());
         assert_eq!(cfg.network, crate::network::NetworkConfig::default());
+        assert_eq!(cfg.auth, crate::auth::AuthConfig::default());
     }
 
     #[test]

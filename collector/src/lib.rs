@@ -1,6 +1,7 @@
 //! The Pantau collector as a library: the `pantau-collector` binary is a thin CLI over it,
 //! and benchmarks and integration tests reach the same modules.
 
+pub mod auth;
 pub mod broker;
 pub mod config;
 pub mod config_push;
@@ -21,4 +22,5 @@ pub mod snmp;
 pub mod snmpwatch;
 pub mod store;
 pub mod telemetry;
+pub mod user_cli;
 pub mod web;

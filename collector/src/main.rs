@@ -1,6 +1,8 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
-use pantau_collector::{config, demo, enroll, network_cli, reconcile_cli, register, serve, store};
+use pantau_collector::{
+    config, demo, enroll, network_cli, reconcile_cli, register, serve, store, user_cli,
+};
 
 use pantau_collector::i18n::Lang;
 
@@ -101,6 +103,25 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Accounts of the dashboard and API: admin, operator (per OPD), auditor.
+    User {
+        #[command(subcommand)]
+        cmd: user_cli::UserCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The audit log of changes and logins.
+    Audit {
+        #[command(subcommand)]
+        cmd: user_cli::AuditCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Every HTTP route and who may call it (open, login, read, write, admin, audit).
+    Routes {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -198,6 +219,9 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
         Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
         Command::AgentConfig { cmd, store } => network_cli::agent_config(&store.open()?, cmd).await,
+        Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
+        Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
+        Command::Routes { json } => user_cli::routes(json),
         Command::Enroll(EnrollCommand::Import { file, store }) => {
             let db = store.open()?;
             let (added, skipped) = enroll::import(&db, &file).await?;

@@ -80,12 +80,15 @@ pub fn start(
         reconcile_now,
         network: cfg.network.clone(),
         config_now,
+        auth: Arc::new(crate::auth::Auth::new(cfg.auth.clone())),
     });
     let mut web_rx = rx;
     tasks.push(tokio::spawn(async move {
         let stop = async move {
             let _ = web_rx.changed().await;
         };
+        // The peer address feeds per-address login limits and the audit log.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(stop)
             .await
@@ -105,8 +108,23 @@ pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
         .map_err(|e| anyhow::anyhow!("cannot listen for HTTP on {addr}: {e}"))
 }
 
+fn cfg_path_hint() -> String {
+    std::env::args()
+        .skip_while(|a| a != "--config" && a != "-c")
+        .nth(1)
+        .unwrap_or_else(|| "/etc/pantau/collector.toml".into())
+}
+
 pub async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
+    if store.user_count().await? == 0 {
+        let config = cfg_path_hint();
+        eprintln!(
+            "Belum ada pengguna: API dan dasbor tidak bisa dipakai sampai ada.\n\
+             No users yet: the API and dashboard refuse everyone until one exists. Create one:\n  \
+             pantau-collector user add NAME --role admin --config {config}"
+        );
+    }
     let listener = bind(&cfg.http.listen).await?;
     tracing::info!(http = %cfg.http.listen, mqtt = %cfg.mqtt.url, db = %cfg.database().display(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
     let running = start(&cfg, store, listener);

@@ -18,6 +18,11 @@ pub struct AgentOptions {
     pub keep_alive_s: u64,
     /// `[spool] max_bytes`, when a test wants the bound reached quickly.
     pub spool_max_bytes: Option<u64>,
+    /// `[broker] url` instead of the broker's own, e.g. [`Mosquitto::url_also`] for an agent
+    /// in a network namespace.
+    pub broker_url: Option<String>,
+    /// Sections (or top-level keys) set whole in `agent.toml`, e.g. `scout`.
+    pub extra: toml::Table,
 }
 
 impl Default for AgentOptions {
@@ -29,6 +34,8 @@ impl Default for AgentOptions {
             batch: 1,
             keep_alive_s: 5,
             spool_max_bytes: None,
+            broker_url: None,
+            extra: toml::Table::new(),
         }
     }
 }
@@ -124,7 +131,18 @@ impl Agent {
 
     /// Start `pantau-agent run`.
     pub fn start(&mut self) {
-        let mut cmd = Command::new(bin("pantau-agent"));
+        self.launch(Command::new(bin("pantau-agent")));
+    }
+
+    /// Start `pantau-agent run` inside network namespace `ns` (`ip netns exec`, which execs
+    /// the agent: the process stopped and signalled is the agent itself).
+    pub fn start_in(&mut self, ns: &str) {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns]).arg(bin("pantau-agent"));
+        self.launch(cmd);
+    }
+
+    fn launch(&mut self, mut cmd: Command) {
         cmd.arg("run").arg("--config").arg(&self.config);
         cmd.env(
             "PANTAU_LOG",
@@ -204,11 +222,17 @@ fn edit_config(path: &Path, opts: &AgentOptions) {
     table.insert("metrics".into(), metrics.into());
     let mut broker = section(&mut table, "broker");
     broker.insert("keep_alive_s".into(), (opts.keep_alive_s as i64).into());
+    if let Some(url) = &opts.broker_url {
+        broker.insert("url".into(), url.clone().into());
+    }
     table.insert("broker".into(), broker.into());
     if let Some(max) = opts.spool_max_bytes {
         let mut spool = section(&mut table, "spool");
         spool.insert("max_bytes".into(), (max as i64).into());
         table.insert("spool".into(), spool.into());
+    }
+    for (k, v) in &opts.extra {
+        table.insert(k.clone(), v.clone());
     }
     std::fs::write(path, toml::to_string(&table).expect("TOML serializes"))
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));

@@ -12,6 +12,8 @@ pub struct Mosquitto {
     // Declared first so it is dropped (killed, log printed) before the directory goes.
     proc: Proc,
     port: u16,
+    /// A second listener, for clients in another network namespace.
+    also: Option<(std::net::Ipv4Addr, u16)>,
     config: PathBuf,
     dir: TempDir,
 }
@@ -20,6 +22,21 @@ impl Mosquitto {
     /// Start a broker on a free port of 127.0.0.1 and wait until it accepts connections.
     pub fn start() -> Mosquitto {
         Mosquitto::start_with("")
+    }
+
+    /// Like [`Mosquitto::start`], listening on `ip` too (a free port there): for an agent in a
+    /// network namespace that reaches the root namespace through a veth (`netns::Uplink`).
+    pub fn start_also_on(ip: std::net::Ipv4Addr) -> Mosquitto {
+        let port = free_port();
+        let mut m = Mosquitto::start_with(&format!("listener {port} {ip}\n"));
+        m.also = Some((ip, port));
+        m
+    }
+
+    /// `mqtt://IP:PORT` of the listener [`Mosquitto::start_also_on`] added.
+    pub fn url_also(&self) -> String {
+        let (ip, port) = self.also.expect("started with start_also_on");
+        format!("mqtt://{ip}:{port}")
     }
 
     /// Like [`Mosquitto::start`], with more configuration lines (e.g. a TLS listener).
@@ -59,6 +76,7 @@ impl Mosquitto {
         let mut m = Mosquitto {
             proc: Proc::new("mosquitto", dir.path().join("mosquitto.stderr")),
             port,
+            also: None,
             config,
             dir,
         };

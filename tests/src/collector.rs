@@ -9,6 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 use tempfile::TempDir;
 
+/// The admin every test collector is started with (HTTP Basic through [`Collector::url`]).
+pub const ADMIN: (&str, &str) = ("admin", "pantau-test-admin");
+
 /// How long a (debug-built) collector may take to answer its health check.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -24,6 +27,12 @@ pub struct Collector {
 impl Collector {
     /// Write a config for `broker`, start `serve`, and wait until `/api/v1/health` says 200.
     pub fn start(broker: &Mosquitto) -> Collector {
+        Collector::start_with(broker, "")
+    }
+
+    /// Like [`Collector::start`], with more lines at the end of `collector.toml` (sections
+    /// such as `[network]`).
+    pub fn start_with(broker: &Mosquitto, extra_toml: &str) -> Collector {
         let dir = tempfile::Builder::new()
             .prefix("pantau-collector-")
             .tempdir()
@@ -38,7 +47,7 @@ impl Collector {
             data = data_dir.display().to_string(),
             url = broker.url(),
             client = format!("pantau-collector-{}", broker.port()),
-        );
+        ) + extra_toml;
         std::fs::write(&config, text).expect("write collector.toml");
         let mut c = Collector {
             proc: Proc::new("pantau-collector", dir.path().join("collector.log")),
@@ -47,8 +56,46 @@ impl Collector {
             data_dir,
             dir,
         };
+        c.user_add(ADMIN.0, "admin", &[], ADMIN.1);
         c.launch();
         c
+    }
+
+    /// `pantau-collector user add NAME --role ROLE [--opd ...] --password-stdin` on this
+    /// collector's database; panics with the output if it fails.
+    pub fn user_add(&self, name: &str, role: &str, opds: &[&str], password: &str) {
+        let mut args = vec!["user", "add", name, "--role", role, "--password-stdin"];
+        for o in opds {
+            args.extend(["--opd", o]);
+        }
+        self.cli(&args, Some(password));
+    }
+
+    /// Run `pantau-collector ARGS --config THIS` with `stdin`; the stdout, or a panic with
+    /// both outputs if it fails.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        use std::io::Write;
+        let mut child = Command::new(bin("pantau-collector"))
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run pantau-collector");
+        let mut input = child.stdin.take().expect("stdin");
+        input
+            .write_all(format!("{}\n", stdin.unwrap_or("")).as_bytes())
+            .expect("write stdin");
+        drop(input);
+        let out = child.wait_with_output().expect("wait for pantau-collector");
+        let (o, e) = (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        );
+        assert!(out.status.success(), "pantau-collector {args:?}: {e}{o}");
+        o
     }
 
     pub fn config_path(&self) -> &Path {
@@ -64,8 +111,22 @@ impl Collector {
         self.dir.path()
     }
 
-    /// `http://127.0.0.1:PORT` + `path`.
+    /// `http://admin:PASSWORD@127.0.0.1:PORT` + `path`: the helpers in [`crate::http`]
+    /// send the credentials as HTTP Basic.
     pub fn url(&self, path: &str) -> String {
+        self.url_as(ADMIN.0, ADMIN.1, path)
+    }
+
+    /// The URL with another user's credentials.
+    pub fn url_as(&self, user: &str, password: &str, path: &str) -> String {
+        format!(
+            "http://{user}:{password}@127.0.0.1:{}{path}",
+            self.http_port
+        )
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`, without credentials.
+    pub fn plain_url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.http_port)
     }
 

@@ -1,5 +1,10 @@
 //! HTTP helpers over the collector's API, and a reader for Prometheus text.
+//!
+//! A URL may carry credentials (`http://user:pass@host/...`, as [`crate::Collector::url`]
+//! returns): they are taken out of the URL and sent as HTTP Basic, which the collector's
+//! API accepts, so every helper works against an authenticated collector unchanged.
 
+use base64::Engine;
 use serde_json::Value;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -15,12 +20,75 @@ fn agent() -> &'static ureq::Agent {
     })
 }
 
+/// `url` without its userinfo, and the `Authorization: Basic` value it stood for.
+pub fn split_credentials(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return (url.to_owned(), None);
+    };
+    let userinfo = &rest[..at];
+    let basic = base64::engine::general_purpose::STANDARD.encode(userinfo);
+    (
+        format!("{scheme}://{}", &rest[at + 1..]),
+        Some(format!("Basic {basic}")),
+    )
+}
+
+/// Send `method` to `url` with `headers` and an optional JSON body: the status and the
+/// body as text. Credentials in the URL become Basic (unless `headers` set Authorization).
+pub fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Result<(u16, String), String> {
+    let (plain, basic) = split_credentials(url);
+    let mut req = ureq::http::Request::builder().method(method).uri(&plain);
+    let own_auth = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if let (Some(b), false) = (&basic, own_auth) {
+        req = req.header("authorization", b);
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let result = match body {
+        Some(b) => {
+            let req = req
+                .header("content-type", "application/json")
+                .body(b.to_string())
+                .map_err(|e| format!("{method} {plain}: {e}"))?;
+            agent().run(req)
+        }
+        None => {
+            let req = req.body(()).map_err(|e| format!("{method} {plain}: {e}"))?;
+            agent().run(req)
+        }
+    };
+    let mut resp = result.map_err(|e| format!("{method} {plain}: {e}"))?;
+    let status = resp.status().as_u16();
+    let text = resp
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_string()
+        .map_err(|e| format!("{method} {plain}: reading the body: {e}"))?;
+    Ok((status, text))
+}
+
 /// GET `url`: the status code and the body as text, or a transport error.
 pub fn get(url: &str) -> Result<(u16, String), String> {
-    let mut resp = agent()
-        .get(url)
-        .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
+    let (url, basic) = split_credentials(url);
+    let url = url.as_str();
+    let mut req = agent().get(url);
+    if let Some(b) = &basic {
+        req = req.header("authorization", b);
+    }
+    let mut resp = req.call().map_err(|e| format!("GET {url}: {e}"))?;
     let status = resp.status().as_u16();
     let body = resp
         .body_mut()
@@ -145,30 +213,14 @@ fn parse_labels(text: &str) -> Vec<(String, String)> {
 /// POST `body` as JSON to `url`: the status code and the reply parsed as JSON (`Null` if
 /// it is not JSON).
 pub fn post_json(url: &str, body: &Value) -> (u16, Value) {
-    let mut resp = agent()
-        .post(url)
-        .send_json(body)
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let status = resp.status().as_u16();
-    let text = resp
-        .body_mut()
-        .read_to_string()
-        .unwrap_or_else(|e| panic!("POST {url}: reading the body: {e}"));
+    let (status, text) = request("POST", url, &[], Some(body)).unwrap_or_else(|e| panic!("{e}"));
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// PUT `body` as JSON to `url`: the status code and the reply parsed as JSON (`Null` if
-/// it is not JSON).
+/// PUT `body` as JSON to `url`: the status code and the reply parsed as JSON (`Null` if it
+/// is not JSON, as for 204).
 pub fn put_json(url: &str, body: &Value) -> (u16, Value) {
-    let mut resp = agent()
-        .put(url)
-        .send_json(body)
-        .unwrap_or_else(|e| panic!("PUT {url}: {e}"));
-    let status = resp.status().as_u16();
-    let text = resp
-        .body_mut()
-        .read_to_string()
-        .unwrap_or_else(|e| panic!("PUT {url}: reading the body: {e}"));
+    let (status, text) = request("PUT", url, &[], Some(body)).unwrap_or_else(|e| panic!("{e}"));
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
@@ -192,6 +244,15 @@ mod tests {
         assert_eq!(prom_value(text, "pantau_ingest_duplicates_total", &[]), 4.0);
         assert!(prom_has(text, "pantau_ingest_duplicates_total"));
         assert!(!prom_has(text, "pantau_ingest_messages_total"));
+    }
+
+    #[test]
+    fn credentials_leave_the_url() {
+        let (url, auth) = split_credentials("http://admin:p%40ss@127.0.0.1:8080/api/v1/x?a=b@c");
+        assert_eq!(url, "http://127.0.0.1:8080/api/v1/x?a=b@c");
+        let basic = base64::engine::general_purpose::STANDARD.encode("admin:p%40ss");
+        assert_eq!(auth, Some(format!("Basic {basic}")));
+        assert_eq!(split_credentials("http://h/x").1, None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod agent;
 pub mod broker;
 pub mod collector;
 pub mod http;
+pub mod impair;
 pub mod mqtt;
 pub mod netns;
 pub mod process;

@@ -7,7 +7,10 @@
 //! Inside the scout namespace: `br0` (bridge), `s0` (the scout's interface, `.1`, MAC
 //! `02:77:00:00:ff:fe`) and `hN` (bridge ports). In host N's namespace: `e0`, address
 //! `.(10+N)`, MAC `02:77:00:00:00:NN` (N in hex). The subnet is `10.77.X.0/24` with X drawn per LAN;
-//! namespaces are isolated, so parallel LANs never collide anyway.
+//! namespaces are isolated, so parallel LANs never collide anyway. [`Lan::add_host`] adds a
+//! host with a chosen address and MAC (two with one address make an IP conflict), and
+//! [`Lan::uplink`] a veth from the root namespace into the scout namespace, for a scout agent
+//! that must reach a broker running in the root namespace.
 
 use std::net::Ipv4Addr;
 use std::process::{Command, Output};
@@ -27,6 +30,19 @@ pub struct Lan {
     pub scout_mac: String,
     pub hosts: Vec<Host>,
     made: Vec<String>,
+    /// Prefix of every namespace and root-side link name of this LAN.
+    tag: String,
+    /// The `X` of `10.77.X.0/24`.
+    x: u8,
+}
+
+/// A point-to-point link between the root namespace and the scout namespace.
+pub struct Uplink {
+    /// The root namespace's end: servers listening here are reachable from the scout.
+    pub root_ip: Ipv4Addr,
+    /// The scout namespace's end, on interface `up0`.
+    pub scout_ip: Ipv4Addr,
+    pub scout_if: String,
 }
 
 fn ip(args: &[&str]) -> Output {
@@ -83,6 +99,8 @@ impl Lan {
             scout_mac: "02:77:00:00:ff:fe".into(),
             hosts: Vec::new(),
             made: vec![scout_ns.clone()],
+            tag,
+            x,
         };
         let s = scout_ns.as_str();
         ip_ok(&["-n", s, "link", "set", "lo", "up"]);
@@ -104,23 +122,70 @@ impl Lan {
         ]);
         ip_ok(&["-n", s, "link", "set", "s0", "up"]);
         for i in 1..=hosts {
-            let ns = format!("{tag}-{i}");
-            ip_ok(&["netns", "add", &ns]);
-            lan.made.push(ns.clone());
-            let port = format!("h{i}");
             let mac = format!("02:77:00:00:{:02x}:{:02x}", i / 256, i % 256);
-            let addr = Ipv4Addr::new(10, 77, x, (10 + i) as u8);
-            ip_ok(&[
-                "-n", s, "link", "add", &port, "type", "veth", "peer", "name", "e0", "netns", &ns,
-            ]);
-            ip_ok(&["-n", s, "link", "set", &port, "master", "br0", "up"]);
-            ip_ok(&["-n", &ns, "link", "set", "e0", "address", &mac]);
-            ip_ok(&["-n", &ns, "addr", "add", &format!("{addr}/24"), "dev", "e0"]);
-            ip_ok(&["-n", &ns, "link", "set", "e0", "up"]);
-            ip_ok(&["-n", &ns, "link", "set", "lo", "up"]);
-            lan.hosts.push(Host { ns, ip: addr, mac });
+            lan.add_host((10 + i) as u8, &mac);
         }
         Some(lan)
+    }
+
+    /// One more host namespace on the bridge, at `10.77.X.octet` with `mac`; returns its index
+    /// in [`Lan::hosts`]. Nothing stops two hosts from sharing an address.
+    pub fn add_host(&mut self, octet: u8, mac: &str) -> usize {
+        let i = self.hosts.len() + 1;
+        let ns = format!("{}-{i}", self.tag);
+        ip_ok(&["netns", "add", &ns]);
+        self.made.push(ns.clone());
+        let s = self.scout_ns.as_str();
+        let port = format!("h{i}");
+        let addr = Ipv4Addr::new(10, 77, self.x, octet);
+        ip_ok(&[
+            "-n", s, "link", "add", &port, "type", "veth", "peer", "name", "e0", "netns", &ns,
+        ]);
+        ip_ok(&["-n", s, "link", "set", &port, "master", "br0", "up"]);
+        ip_ok(&["-n", &ns, "link", "set", "e0", "address", mac]);
+        ip_ok(&["-n", &ns, "addr", "add", &format!("{addr}/24"), "dev", "e0"]);
+        ip_ok(&["-n", &ns, "link", "set", "e0", "up"]);
+        ip_ok(&["-n", &ns, "link", "set", "lo", "up"]);
+        self.hosts.push(Host {
+            ns,
+            ip: addr,
+            mac: mac.to_owned(),
+        });
+        self.hosts.len() - 1
+    }
+
+    /// A veth pair from the root namespace into the scout namespace (`up0`), on a /30 of
+    /// `10.78.0.0/16` not yet used in the root namespace. Removed with the scout namespace.
+    pub fn uplink(&mut self) -> Uplink {
+        let used = String::from_utf8_lossy(&ip(&["-o", "-4", "addr", "show"]).stdout).into_owned();
+        let y = (0..=255u16)
+            .map(|d| ((self.x as u16 + d) % 256) as u8)
+            .find(|y| !used.contains(&format!("10.78.{y}.")))
+            .expect("a free 10.78.Y.0/30 in the root namespace");
+        let root_ip = Ipv4Addr::new(10, 78, y, 1);
+        let scout_ip = Ipv4Addr::new(10, 78, y, 2);
+        let root_if = format!("{}u", self.tag);
+        let s = self.scout_ns.as_str();
+        ip_ok(&[
+            "link", "add", &root_if, "type", "veth", "peer", "name", "up0", "netns", s,
+        ]);
+        ip_ok(&["addr", "add", &format!("{root_ip}/30"), "dev", &root_if]);
+        ip_ok(&["link", "set", &root_if, "up"]);
+        ip_ok(&[
+            "-n",
+            s,
+            "addr",
+            "add",
+            &format!("{scout_ip}/30"),
+            "dev",
+            "up0",
+        ]);
+        ip_ok(&["-n", s, "link", "set", "up0", "up"]);
+        Uplink {
+            root_ip,
+            scout_ip,
+            scout_if: "up0".into(),
+        }
     }
 
     /// `program args..` to run inside namespace `ns` (`ip netns exec`).

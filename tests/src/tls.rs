@@ -24,7 +24,15 @@ fn openssl(dir: &Path, args: &[&str]) {
 }
 
 impl TestPki {
+    /// Valid for two days, for `localhost` and 127.0.0.1.
     pub fn create(dir: &Path, name: &str) -> TestPki {
+        TestPki::issue(dir, name, "DNS:localhost,IP:127.0.0.1", 2)
+    }
+
+    /// A CA and a server certificate for `san` (an openssl subjectAltName list, e.g.
+    /// `IP:10.78.0.2`) that expires `days` days from now, to the second. The CA outlives it by
+    /// a day, so the server certificate's own date is the one that counts.
+    pub fn issue(dir: &Path, name: &str, san: &str, days: u32) -> TestPki {
         let p = |f: &str| dir.join(format!("{name}-{f}"));
         let (ca_key, ca_cert, key, csr, cert, ext) = (
             p("ca.key"),
@@ -44,7 +52,7 @@ impl TestPki {
                 "rsa:2048",
                 "-nodes",
                 "-days",
-                "2",
+                &(days + 1).to_string(),
                 "-subj",
                 &format!("/CN=Pantau test CA {name}"),
                 "-keyout",
@@ -70,7 +78,7 @@ impl TestPki {
         );
         std::fs::write(
             &ext,
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+            format!("subjectAltName={san}\nextendedKeyUsage=serverAuth\n"),
         )
         .expect("write ext");
         openssl(
@@ -86,7 +94,7 @@ impl TestPki {
                 &s(&ca_key),
                 "-CAcreateserial",
                 "-days",
-                "2",
+                &days.to_string(),
                 "-extfile",
                 &s(&ext),
                 "-out",

@@ -21,9 +21,11 @@ fn demo_shows_this_host_and_a_simulated_fleet() {
         .arg(format!("127.0.0.1:{mqtt}"))
         .arg("--data")
         .arg(dir.path().join("data"));
+    // The demo's admin password, so the API can be asked (HTTP Basic from the URL).
+    cmd.env("PANTAU_ADMIN_PASSWORD", "demo-test-password");
     demo.spawn(cmd);
 
-    let url = format!("http://127.0.0.1:{http}/api/v1/hosts");
+    let url = format!("http://admin:demo-test-password@127.0.0.1:{http}/api/v1/hosts");
     let mut hosts: Vec<Value> = Vec::new();
     let all_there = wait_until(PATIENCE, || {
         demo.assert_running();
@@ -42,6 +44,11 @@ fn demo_shows_this_host_and_a_simulated_fleet() {
         demo.log_text()
     );
 
+    assert!(
+        demo.log_text().contains("admin / demo-test-password"),
+        "the demo prints how to sign in\n{}",
+        demo.log_text()
+    );
     let me = kernel_hostname();
     assert!(
         hosts.iter().any(|h| h["hostname"] == me.as_str()
@@ -56,14 +63,16 @@ fn demo_shows_this_host_and_a_simulated_fleet() {
     );
 
     // The page lists them too, in Bahasa Indonesia.
-    let page = get_text(&format!("http://127.0.0.1:{http}/"));
+    let page = get_text(&format!(
+        "http://admin:demo-test-password@127.0.0.1:{http}/"
+    ));
     assert!(page.contains("host daring") && page.contains(&me), "{page}");
 
     // The demo's own register makes every reconciliation outcome show (see
     // collector/src/demo/register.rs): with 6 sims, sim 3 (index 2) is unregistered, sim 5
     // is registered under another OPD, sim 6 with another model; each OPD has two silent PCs
     // sharing a nomor pabrik. This host is unregistered too.
-    let base = format!("http://127.0.0.1:{http}");
+    let base = format!("http://admin:demo-test-password@127.0.0.1:{http}");
     let mut flags: Vec<Value> = Vec::new();
     let kinds_of = |flags: &[Value]| -> std::collections::BTreeSet<String> {
         flags

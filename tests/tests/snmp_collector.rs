@@ -42,10 +42,10 @@ fn polled_devices_reach_the_api_and_raise_flags() {
         target("ap-lantai3", SECRET, free_udp_port()),
     ]}});
     // Every agent receives a global layer: credentials are refused there.
-    let (code, body) = put_json(&collector.url("/api/v1/agent-config/global?by=uji"), &layer);
+    let (code, body) = put_json(&collector.url("/api/v1/agent-config/global"), &layer);
     assert!(code >= 400, "{code} {body}");
     let (code, body) = put_json(
-        &collector.url("/api/v1/agent-config/agent/e2e-poller?by=uji"),
+        &collector.url("/api/v1/agent-config/agent/e2e-poller"),
         &layer,
     );
     assert_eq!(code, 204, "{body}");
@@ -107,6 +107,14 @@ fn polled_devices_reach_the_api_and_raise_flags() {
     let unknown = collector.url("/api/v1/snmp/devices/99999/interfaces");
     assert_eq!(pantau_tests::http::status(&unknown), Some(404));
 
+    // Readers of the configuration see `***`, not the credentials.
+    for path in ["/api/v1/agent-config", "/api/v1/hosts/e2e-poller/config"] {
+        let shown = get_json(&collector.url(path)).to_string();
+        assert!(
+            !shown.contains(SECRET) && shown.contains("***"),
+            "{path}: {shown}"
+        );
+    }
     // The community of the dead target is in neither log.
     assert!(!agent.log().contains(SECRET), "secret in the agent log");
     assert!(

@@ -51,6 +51,7 @@ impl NetProber {
     /// resolution), 5 s for DNS and each HTTP check's timeout, all in parallel.
     pub async fn round(&self, cfg: &NetProbeConfig) -> NetReport {
         let ts = chrono::Utc::now();
+        let started = tokio::time::Instant::now();
         let gateway = gateway::read(&self.root);
         let opts = ping::PingOptions {
             count: cfg.pings.max(1),
@@ -91,12 +92,18 @@ impl NetProber {
             _ => Vec::new(),
         };
         let interfaces = links::read(&self.root);
+        let (probes, dns, http) = (
+            join_all(probes).await,
+            join_all(lookups).await,
+            join_all(checks).await,
+        );
         NetReport {
             ts: Some(ts),
+            duration_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
             gateway: gateway.map(|g| g.to_string()),
-            probes: join_all(probes).await,
-            dns: join_all(lookups).await,
-            http: join_all(checks).await,
+            probes,
+            dns,
+            http,
             interfaces,
         }
     }
@@ -168,5 +175,7 @@ mod tests {
         assert!(r.http.is_empty());
         assert_eq!(r.gateway, None);
         assert!(r.ts.is_some());
+        let took = r.duration_ms.expect("the round says how long it took");
+        assert!(took > 0.0 && took <= start.elapsed().as_secs_f64() * 1000.0);
     }
 }

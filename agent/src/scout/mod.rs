@@ -12,6 +12,7 @@
 pub mod arp;
 pub mod config;
 pub mod iface;
+pub mod pushed;
 pub mod table;
 pub mod task;
 pub mod worker;
@@ -19,7 +20,7 @@ pub mod worker;
 pub use config::ScoutConfig;
 
 use pantau_proto::body::discovery::{DiscoveryReport, SweptSubnet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use table::Table;
@@ -62,6 +63,8 @@ pub struct Scout {
     workers: Vec<Worker>,
     table: Arc<Mutex<Table>>,
     opts: ScoutOptions,
+    /// Starts as `opts.rate_per_s`; a pushed config changes it between sweeps.
+    rate_per_s: AtomicU32,
     cancel: AtomicBool,
 }
 
@@ -104,6 +107,7 @@ impl Scout {
         Ok(Scout {
             workers,
             table,
+            rate_per_s: AtomicU32::new(opts.rate_per_s),
             opts,
             cancel: AtomicBool::new(false),
         })
@@ -113,6 +117,7 @@ impl Scout {
     /// Blocking: a few seconds for a /24 at the default rate.
     pub fn sweep(&self) -> Vec<SweptSubnet> {
         let started = Instant::now();
+        let rate = self.rate_per_s.load(Ordering::Relaxed);
         let probed: Vec<(u32, Duration)> = std::thread::scope(|s| {
             let running: Vec<_> = self
                 .workers
@@ -120,7 +125,7 @@ impl Scout {
                 .map(|w| {
                     s.spawn(move || {
                         let t = Instant::now();
-                        let n = w.sweep(self.opts.rate_per_s, &self.cancel);
+                        let n = w.sweep(rate, &self.cancel);
                         (n, t.elapsed())
                     })
                 })
@@ -148,6 +153,7 @@ impl Scout {
                 // Sending plus the common wait for replies.
                 duration_ms: (sent_in + waited.saturating_sub(sent_in).min(self.opts.reply_wait))
                     .as_millis() as u64,
+                rate_per_s: rate,
             })
             .collect()
     }
@@ -158,7 +164,19 @@ impl Scout {
             ts: Some(chrono::Utc::now()),
             subnets,
             devices: self.table.lock().expect("table lock").take_report(),
+            sweep_interval_min: None,
         }
+    }
+
+    /// The pace of the next sweeps; the subnets stay open.
+    pub fn set_rate(&self, rate_per_s: u32) {
+        self.rate_per_s.store(rate_per_s.max(1), Ordering::Relaxed);
+    }
+
+    /// Whether these options need the sockets opened again (another interface list or
+    /// subnet size limit); the rate does not.
+    pub fn reopen_for(&self, opts: &ScoutOptions) -> bool {
+        self.opts.interfaces != opts.interfaces || self.opts.max_prefix != opts.max_prefix
     }
 
     /// Make a running sweep return early (on shutdown).

@@ -1,5 +1,9 @@
-//! Devices seen, keyed by interface and IPv4 address, with when they were first and last seen
-//! and how (answering our sweep, or only in others' ARP traffic) since the last report.
+//! Devices seen, keyed by interface, IPv4 address and MAC, with when they were first and last
+//! seen and how (answering our sweep, or only in others' ARP traffic) since the last report.
+//!
+//! The MAC is part of the key: two machines answering for one address (an IP conflict, the
+//! very thing Diskominfo wants to hear about) are two devices, both reported, rather than one
+//! entry whose MAC flips with whichever answered last.
 
 use chrono::{DateTime, Utc};
 use pantau_proto::body::discovery::SeenDevice;
@@ -13,7 +17,6 @@ pub const MAX_DEVICES: usize = 4096;
 
 #[derive(Debug, Clone)]
 struct Entry {
-    mac: MacAddr,
     first_seen: DateTime<Utc>,
     last_seen: DateTime<Utc>,
     /// Since the last report.
@@ -21,9 +24,12 @@ struct Entry {
     passive: bool,
 }
 
+/// Interface, address, MAC (as bytes, so the key sorts and hashes).
+type Key = (String, Ipv4Addr, [u8; 6]);
+
 #[derive(Debug, Default)]
 pub struct Table {
-    seen: HashMap<(String, Ipv4Addr), Entry>,
+    seen: HashMap<Key, Entry>,
 }
 
 impl Table {
@@ -36,7 +42,8 @@ impl Table {
         at: DateTime<Utc>,
         active: bool,
     ) {
-        let key = (interface.to_owned(), ip);
+        let MacAddr(a, b, c, d, e, f) = mac;
+        let key = (interface.to_owned(), ip, [a, b, c, d, e, f]);
         if !self.seen.contains_key(&key) && self.seen.len() >= MAX_DEVICES {
             if let Some(oldest) = self
                 .seen
@@ -48,17 +55,11 @@ impl Table {
             }
         }
         let e = self.seen.entry(key).or_insert(Entry {
-            mac,
             first_seen: at,
             last_seen: at,
             active: false,
             passive: false,
         });
-        if e.mac != mac {
-            // The address moved to another machine (DHCP reuse, a replaced PC): a new device.
-            e.mac = mac;
-            e.first_seen = at;
-        }
         e.last_seen = e.last_seen.max(at);
         if active {
             e.active = true;
@@ -70,17 +71,17 @@ impl Table {
     /// Every device seen since the previous call, sorted by interface and address; starts a
     /// new period. First-seen times are kept across periods.
     pub fn take_report(&mut self) -> Vec<SeenDevice> {
-        let mut out: Vec<(&(String, Ipv4Addr), &mut Entry)> = self
+        let mut out: Vec<(&Key, &mut Entry)> = self
             .seen
             .iter_mut()
             .filter(|(_, e)| e.active || e.passive)
             .collect();
         out.sort_by(|a, b| a.0.cmp(b.0));
         out.into_iter()
-            .map(|((interface, ip), e)| {
+            .map(|((interface, ip, m), e)| {
                 let d = SeenDevice {
                     ip: ip.to_string(),
-                    mac: super::arp::mac_string(e.mac),
+                    mac: super::arp::mac_string(MacAddr(m[0], m[1], m[2], m[3], m[4], m[5])),
                     interface: interface.clone(),
                     first_seen: Some(e.first_seen),
                     last_seen: Some(e.last_seen),
@@ -136,10 +137,38 @@ mod tests {
         assert_eq!(r[0].first_seen, Some(t0));
         assert!(r[0].active && !r[0].passive);
 
-        // Another machine on the same address starts over.
+        // Another machine on the same address is another device, with its own times.
         let later = t0 + Duration::seconds(90);
         t.observe("eth0", ip1, MacAddr(2, 0, 0, 0, 0, 9), later, true);
-        assert_eq!(t.take_report()[0].first_seen, Some(later));
+        let r = t.take_report();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].mac, "02:00:00:00:00:09");
+        assert_eq!(r[0].first_seen, Some(later));
+    }
+
+    #[test]
+    fn two_macs_answering_for_one_ip_are_both_reported() {
+        let mut t = Table::default();
+        let t0 = Utc::now();
+        let ip = Ipv4Addr::new(10, 77, 1, 50);
+        let (a, b) = (
+            MacAddr(2, 0x77, 0, 0, 0, 0xa),
+            MacAddr(2, 0x77, 0, 0, 0, 0xb),
+        );
+        // Replies arrive interleaved, as they do when both answer every request.
+        for i in 0..3 {
+            t.observe("eth0", ip, a, t0 + Duration::seconds(i), true);
+            t.observe("eth0", ip, b, t0 + Duration::seconds(i), true);
+        }
+        let r = t.take_report();
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r.iter().all(|d| d.ip == "10.77.1.50"));
+        assert_eq!(r[0].mac, "02:77:00:00:00:0a");
+        assert_eq!(r[1].mac, "02:77:00:00:00:0b");
+        assert!(
+            r.iter().all(|d| d.first_seen == Some(t0)),
+            "neither starts over: {r:?}"
+        );
     }
 
     #[test]

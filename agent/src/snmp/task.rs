@@ -1,6 +1,6 @@
 //! The poller inside the running agent: a round at start and every `interval_s`, each
-//! spooled as one `snmp` envelope. A pushed config (targets and credentials from the
-//! collector) takes effect at once; a bad one is logged without its content and ignored.
+//! spooled as one `snmp` envelope. Settings come through `crate::pushed` (the file's `[snmp]`
+//! with the collector's targets and credentials over it); a change takes effect at once.
 
 use super::Poller;
 use crate::spool::Spool;
@@ -12,39 +12,20 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 pub struct SnmpTask {
-    /// The file's `[snmp]`: the base the pushed section is applied over.
-    pub file: SnmpConfig,
-    /// Where the link keeps the last good pushed document.
-    pub saved: std::path::PathBuf,
     pub identity: Identity,
     pub spool: Arc<Mutex<Spool>>,
     pub wake: Arc<Notify>,
 }
 
-impl SnmpTask {
-    fn effective(&self, doc: Option<&[u8]>) -> Result<SnmpConfig, String> {
-        match doc {
-            None | Some([]) => Ok(self.file.clone()),
-            Some(doc) => super::pushed::merge(&self.file, doc).map(|(_, c)| c),
-        }
-    }
-}
-
 pub async fn run(
     task: SnmpTask,
-    mut pushed: watch::Receiver<Option<Arc<Vec<u8>>>>,
+    mut settings: watch::Receiver<SnmpConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut current = match std::fs::read(&task.saved) {
-        Ok(doc) => task.effective(Some(&doc)).unwrap_or_else(|e| {
-            tracing::warn!("snmp: ignoring {}: {e}", task.saved.display());
-            task.file.clone()
-        }),
-        Err(_) => task.file.clone(),
-    };
+    let mut current = settings.borrow_and_update().clone();
     let poller = Poller::default();
     let mut next = tokio::time::Instant::now();
-    let mut link_alive = true;
+    let mut settings_alive = true;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(next), if current.enabled && !current.targets.is_empty() => {
@@ -63,27 +44,16 @@ pub async fn run(
                 }
                 next = tokio::time::Instant::now() + Duration::from_secs(current.interval_s);
             }
-            changed = pushed.changed(), if link_alive => {
+            changed = settings.changed(), if settings_alive => {
                 if changed.is_err() {
-                    link_alive = false;
+                    settings_alive = false;
                     continue;
                 }
-                let doc = pushed.borrow_and_update().clone();
-                let effective = task.effective(doc.as_deref().map(Vec::as_slice));
-                if let (Ok(_), Some(d)) = (&effective, doc.as_deref().filter(|d| !d.is_empty())) {
-                    // Kept for a restart without a broker (the net schedule keeps the same file).
-                    if let Err(e) = crate::spool::write_atomic(&task.saved, d) {
-                        tracing::warn!("snmp: cannot keep the pushed config in {}: {e}", task.saved.display());
-                    }
-                }
-                match effective {
-                    Ok(c) if c != current => {
-                        tracing::info!(targets = c.targets.len(), "snmp: pushed config applied");
-                        current = c;
-                        next = tokio::time::Instant::now();
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("snmp: pushed config ignored, keeping the last good one: {e}"),
+                let c = settings.borrow_and_update().clone();
+                if c != current {
+                    tracing::info!(targets = c.targets.len(), "snmp: settings changed");
+                    current = c;
+                    next = tokio::time::Instant::now();
                 }
             }
             _ = shutdown.changed() => return,

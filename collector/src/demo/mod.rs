@@ -77,9 +77,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         // The demo should show reconciliation moving within a minute.
         reconcile_interval_s: 15,
         network: Default::default(),
+        auth: Default::default(),
         snmp: Default::default(),
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
+    let admin = demo_admin(&*store).await?;
     let listener = crate::serve::bind(&cfg.http.listen).await?;
     let running = crate::serve::start(&cfg, store.clone(), listener);
 
@@ -131,6 +133,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         mqtt.port()
     );
     println!("  Data:                {}", data.display());
+    match &admin {
+        Some(password) => println!("  Masuk / sign in:     admin / {password}"),
+        None => println!("  Masuk / sign in:     admin (kata sandi dari jalankan pertama / password of the first run)"),
+    }
     println!(
         "  Register BMD (demo): {}",
         data.join("register-demo.csv").display()
@@ -153,6 +159,33 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
     }
     Ok(())
+}
+
+/// The demo's `admin`: created on the first run with `PANTAU_ADMIN_PASSWORD` or a random
+/// password, which is returned to print; with `PANTAU_ADMIN_PASSWORD` set, a later run sets
+/// that password again (so a script always knows it).
+async fn demo_admin(store: &dyn Store) -> anyhow::Result<Option<String>> {
+    let given = std::env::var("PANTAU_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    if store.login_record("admin").await?.is_some() {
+        if let Some(p) = &given {
+            store
+                .set_password("admin", &crate::auth::secret::hash_password(p)?)
+                .await?;
+        }
+        return Ok(given);
+    }
+    // 20 characters of 256 random bits in base64url: about 120 bits, easy to copy.
+    let password = given.unwrap_or_else(|| crate::auth::secret::random_token()[..20].to_owned());
+    let hash = crate::auth::secret::hash_password(&password)?;
+    store
+        .add_user("admin", crate::store::accounts::Role::Admin, &[], &hash)
+        .await?;
+    let mut e = crate::store::accounts::AuditEntry::new("demo", "user.add", "admin", "ok");
+    e.detail = Some(serde_json::json!({ "via": "demo", "role": "admin" }));
+    store.append_audit(e).await?;
+    Ok(Some(password))
 }
 
 /// Import the demo register (written to `DATA/register-demo.csv` for a look or an edit),

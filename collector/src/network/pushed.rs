@@ -107,17 +107,14 @@ fn check(c: &PushedConfig) -> Result<(), String> {
         }
     }
     if let Some(d) = &c.discovery {
-        if d.rate_per_s == 0 || d.rate_per_s > 1000 {
-            return Err(format!(
-                "discovery.rate_per_s: {} is not within 1..=1000",
-                d.rate_per_s
-            ));
+        if d.sweep_interval_min == Some(0) {
+            return Err("discovery.sweep_interval_min: 0 is below 1".into());
         }
-        if !(16..=30).contains(&d.max_prefix) {
-            return Err(format!(
-                "discovery.max_prefix: {} is not within 16..=30",
-                d.max_prefix
-            ));
+        if let Some(r) = d.rate_per_s.filter(|r| !(1..=1000).contains(r)) {
+            return Err(format!("discovery.rate_per_s: {r} is not within 1..=1000"));
+        }
+        if let Some(p) = d.max_prefix.filter(|p| !(16..=30).contains(p)) {
+            return Err(format!("discovery.max_prefix: {p} is not within 16..=30"));
         }
     }
     Ok(())
@@ -138,7 +135,46 @@ mod tests {
         assert_eq!(net.interval_s, 30);
         assert_eq!(net.dns, vec!["c.go.id"]);
         assert_eq!(net.pings, 5, "defaults fill the rest");
-        assert!(c.discovery.unwrap().enabled);
+        let d = c.discovery.unwrap();
+        assert_eq!(d.enabled, Some(true));
+        assert_eq!(
+            d.rate_per_s, None,
+            "unset stays unset: the agent keeps its own"
+        );
+    }
+
+    #[test]
+    fn discovery_keys_left_out_stay_out_of_the_document() {
+        let opd = json!({"discovery": {"enabled": true, "rate_per_s": 20}});
+        let agent = json!({"discovery": {"rate_per_s": 100}});
+        let c = merge([&opd, &agent]).unwrap();
+        let doc = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            doc["discovery"],
+            json!({"enabled": true, "rate_per_s": 100}),
+            "{doc}"
+        );
+        for (layer, field) in [
+            (
+                json!({"discovery": {"rate_per_s": 0}}),
+                "discovery.rate_per_s:",
+            ),
+            (
+                json!({"discovery": {"rate_per_s": 1001}}),
+                "discovery.rate_per_s:",
+            ),
+            (
+                json!({"discovery": {"max_prefix": 8}}),
+                "discovery.max_prefix:",
+            ),
+            (
+                json!({"discovery": {"sweep_interval_min": 0}}),
+                "discovery.sweep_interval_min:",
+            ),
+        ] {
+            let e = validate_layer(&layer).unwrap_err();
+            assert!(e.starts_with(field), "{layer}: {e}");
+        }
     }
 
     #[test]

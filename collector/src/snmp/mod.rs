@@ -74,6 +74,22 @@ pub struct Judged {
     pub matches: Vec<AssetMatch>,
 }
 
+/// SNMP credentials in a config layer or merged config shown on the API become `***`: they
+/// are for the poller, not for whoever reads the configuration.
+pub fn redact_secrets(v: &mut serde_json::Value) {
+    if let Some(serde_json::Value::Array(targets)) = v.pointer_mut("/snmp/targets") {
+        for t in targets {
+            if let Some(serde_json::Value::Object(c)) = t.get_mut("credentials") {
+                for k in ["community", "auth_password", "priv_password"] {
+                    if let Some(x) = c.get_mut(k) {
+                        *x = "***".into();
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The serial numbers a device reports: chassis first, then other entities, then the
 /// printer's.
 pub fn serials(d: &SnmpDevice) -> Vec<String> {

@@ -2,6 +2,7 @@
 //! the same callers. Every write that ingest makes goes through [`Store::commit`], one
 //! transaction per batch: a batch is stored whole or not at all, and only then acknowledged.
 
+pub mod accounts;
 pub mod points;
 pub mod sqlite;
 
@@ -389,8 +390,9 @@ pub struct NetworkRun {
     pub resolved: usize,
 }
 
+/// The store. Accounts and the audit log are in [`accounts::AccountStore`].
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: accounts::AccountStore + Send + Sync {
     /// Record a new agent. Fails if the id is taken.
     async fn enroll(&self, agent: &EnrolledAgent) -> Result<()>;
     /// The enrolled agent with this id, if any.

@@ -3,14 +3,16 @@
 //! layer, a partial `PushedConfig` as JSON), `GET /api/v1/hosts/{agent_id}/config` (the
 //! merged config). A change is published to the affected agents at once.
 
+use super::access::{AuditNote, Caller};
 use super::{ApiError, ApiResult, AppState};
 use crate::network::pushed::Scope;
+use crate::store::accounts::Role;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -30,12 +32,38 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct By {
-    /// Who changes it (until accounts exist).
-    by: String,
+    /// Ignored: the signed-in user changes it. Kept so older clients still work.
+    #[serde(default, rename = "by")]
+    _by: Option<serde::de::IgnoredAny>,
 }
 
-async fn list(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.store.config_layers().await?))
+/// Whether the caller may see (and, if they may write at all, change) a layer: the global
+/// one is seen by all and changed by admins (the route says so); an OPD layer by that OPD's
+/// operators; an agent layer by the operators of the agent's OPD.
+async fn layer_visible(s: &AppState, c: &Caller, scope: Scope, key: &str) -> anyhow::Result<bool> {
+    if c.user.role != Role::Operator {
+        return Ok(true);
+    }
+    Ok(match scope {
+        Scope::Global => true,
+        Scope::Opd => c.sees(key),
+        Scope::Agent => s.store.agent(key).await?.is_some_and(|a| c.sees(&a.opd)),
+    })
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    let mut out = Vec::new();
+    for l in s.store.config_layers().await? {
+        if layer_visible(&s, &c, l.scope, &l.key).await? {
+            let mut l = l;
+            crate::snmp::redact_secrets(&mut l.layer);
+            out.push(l);
+        }
+    }
+    Ok(Json(out))
 }
 
 fn scope(s: &str) -> Result<Scope, ApiError> {
@@ -50,12 +78,18 @@ fn scope(s: &str) -> Result<Scope, ApiError> {
 
 async fn set(
     s: AppState,
+    c: Caller,
     scope: Scope,
     key: &str,
     body: Option<Bytes>,
-    by: &str,
 ) -> ApiResult<impl IntoResponse> {
-    let by = super::flags::operator(by)?;
+    if !layer_visible(&s, &c, scope, key).await? {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no {} {key:?}", scope.name()),
+        ));
+    }
+    let by = super::flags::operator(c.name())?;
     let layer = body
         .map(|b| {
             serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| {
@@ -66,46 +100,59 @@ async fn set(
             })
         })
         .transpose()?;
+    let note = AuditNote {
+        target: Some(format!("{}/{key}", scope.name())),
+        detail: layer.clone(),
+    };
     s.store.set_config_layer(scope, key, layer, by).await?;
     s.config_now.notify_one();
-    Ok(StatusCode::NO_CONTENT)
+    Ok((Extension(note), StatusCode::NO_CONTENT))
 }
 
 async fn put_global(
     State(s): State<AppState>,
-    Query(q): Query<By>,
+    Extension(c): Extension<Caller>,
+    Query(_): Query<By>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    set(s, Scope::Global, "", Some(body), &q.by).await
+    set(s, c, Scope::Global, "", Some(body)).await
 }
 
 async fn delete_global(
     State(s): State<AppState>,
-    Query(q): Query<By>,
+    Extension(c): Extension<Caller>,
+    Query(_): Query<By>,
 ) -> ApiResult<impl IntoResponse> {
-    set(s, Scope::Global, "", None, &q.by).await
+    set(s, c, Scope::Global, "", None).await
 }
 
 async fn put(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Path((sc, key)): Path<(String, String)>,
-    Query(q): Query<By>,
+    Query(_): Query<By>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
-    set(s, scope(&sc)?, &key, Some(body), &q.by).await
+    set(s, c, scope(&sc)?, &key, Some(body)).await
 }
 
 async fn delete(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Path((sc, key)): Path<(String, String)>,
-    Query(q): Query<By>,
+    Query(_): Query<By>,
 ) -> ApiResult<impl IntoResponse> {
-    set(s, scope(&sc)?, &key, None, &q.by).await
+    set(s, c, scope(&sc)?, &key, None).await
 }
 
-async fn merged(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
-    if s.store.agent(&id).await?.is_none() {
-        return Err(ApiError(StatusCode::NOT_FOUND, format!("no agent {id}")));
-    }
-    Ok(Json(s.store.agent_config(&id).await?.unwrap_or_default()))
+async fn merged(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    super::hosts::visible_agent(&s, &c, &id).await?;
+    let merged = s.store.agent_config(&id).await?.unwrap_or_default();
+    let mut v = serde_json::to_value(merged).map_err(anyhow::Error::from)?;
+    crate::snmp::redact_secrets(&mut v);
+    Ok(Json(v))
 }

@@ -1,9 +1,10 @@
 //! The asset register over HTTP: `GET /api/v1/assets` (the register with reconciliation
 //! state), `POST /api/v1/assets/import` (a register file, all or nothing, as
 //! `register import` does) and `GET /api/v1/assets/export` (XLSX or CSV, as
-//! `register export` writes). No authentication yet: accounts and roles come with a later
-//! issue, so until then the API must only listen where every client is trusted.
+//! `register export` writes). Import replaces the whole city's register, so it is for
+//! admins; an operator lists and exports their OPDs' assets only.
 
+use super::access::{AuditNote, Caller};
 use super::{ApiError, ApiResult, AppState};
 use crate::i18n::Lang;
 use crate::register::export::{self, Format, Options};
@@ -13,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Query, Request, St
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::Local;
 use serde::Deserialize;
 use serde_json::json;
@@ -44,8 +45,23 @@ struct ListQuery {
     opd: Option<String>,
 }
 
-async fn list(State(s): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult<Response> {
-    Ok(Json(s.store.register_lines(opd_filter(&q.opd)).await?).into_response())
+/// Register lines of one OPD or all, of the OPDs the caller may see.
+async fn visible_lines(
+    s: &AppState,
+    c: &Caller,
+    opd: Option<&str>,
+) -> anyhow::Result<Vec<crate::store::RegisterLine>> {
+    let mut lines = s.store.register_lines(opd).await?;
+    lines.retain(|l| c.sees(&l.kode_lokasi));
+    Ok(lines)
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    Ok(Json(visible_lines(&s, &c, opd_filter(&q.opd)).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -104,7 +120,11 @@ async fn import_inner(s: AppState, q: ImportQuery, request: Request) -> Result<R
                 // The register changed: reconcile now rather than at the next interval.
                 s.reconcile_now.notify_one();
             }
-            Ok(Json(outcome).into_response())
+            let note = AuditNote {
+                target: Some(name.clone()),
+                detail: serde_json::to_value(&outcome).ok(),
+            };
+            Ok((Extension(note), Json(outcome)).into_response())
         }
         Err(ImportError::Refused(errors)) => {
             let body = json!({
@@ -201,6 +221,7 @@ struct ExportQuery {
 
 async fn export_file(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<ExportQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
@@ -221,7 +242,7 @@ async fn export_file(
         .map(Lang::parse)
         .unwrap_or_default();
     let opd = opd_filter(&q.opd);
-    let lines = s.store.register_lines(opd).await?;
+    let lines = visible_lines(&s, &c, opd).await?;
     if let (Some(opd), true) = (opd, lines.is_empty()) {
         let message = format!(
             "{} {opd:?}",

@@ -16,24 +16,40 @@ const BAD: &[u8] = include_bytes!("../register/testdata/bad-rows.csv");
 struct Api {
     _dir: tempfile::TempDir,
     router: Router,
+    bearer: String,
 }
 
 impl Api {
-    fn new() -> Api {
+    async fn new() -> Api {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
+        let store = Arc::new(SqliteStore::open(&dir.path().join("pantau.db")).unwrap());
+        let bearer = super::super::access::test_bearer(
+            &*store,
+            "admin",
+            crate::store::accounts::Role::Admin,
+            &[],
+        )
+        .await;
         let router = super::super::router(AppState {
-            store: Arc::new(store),
+            store,
             telemetry: Arc::new(Telemetry::new()),
             reconcile: Default::default(),
             reconcile_now: Default::default(),
             network: Default::default(),
             config_now: Default::default(),
+            auth: Default::default(),
         });
-        Api { _dir: dir, router }
+        Api {
+            _dir: dir,
+            router,
+            bearer,
+        }
     }
 
-    async fn send(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+    async fn send(&self, mut request: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+        request
+            .headers_mut()
+            .insert(header::AUTHORIZATION, self.bearer.parse().unwrap());
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -77,7 +93,7 @@ fn sample_rows() -> usize {
 
 #[tokio::test]
 async fn a_good_csv_is_stored_and_listed() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (status, body) = api
         .post(
             "/api/v1/assets/import?filename=register.csv",
@@ -115,7 +131,7 @@ async fn a_good_csv_is_stored_and_listed() {
 
 #[tokio::test]
 async fn a_bad_csv_is_refused_with_every_place_and_stores_nothing() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (status, body) = api
         .post(
             "/api/v1/assets/import?filename=bad.csv",
@@ -139,7 +155,7 @@ async fn a_bad_csv_is_refused_with_every_place_and_stores_nothing() {
 
 #[tokio::test]
 async fn a_dry_run_reports_and_stores_nothing() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (status, body) = api
         .post(
             "/api/v1/assets/import?dry_run=true",
@@ -156,7 +172,7 @@ async fn a_dry_run_reports_and_stores_nothing() {
 /// The workbook the export API writes is a valid upload: by sniffing, and by multipart.
 #[tokio::test]
 async fn xlsx_uploads_raw_and_multipart() {
-    let source = Api::new();
+    let source = Api::new().await;
     source
         .post("/api/v1/assets/import", "text/csv", SAMPLE.to_vec())
         .await;
@@ -171,7 +187,7 @@ async fn xlsx_uploads_raw_and_multipart() {
     );
     assert!(xlsx.starts_with(b"PK\x03\x04"));
 
-    let api = Api::new();
+    let api = Api::new().await;
     let (status, body) = api
         .post(
             "/api/v1/assets/import",
@@ -206,7 +222,7 @@ async fn xlsx_uploads_raw_and_multipart() {
 
 #[tokio::test]
 async fn uploads_over_the_limit_are_refused() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (status, body) = api
         .post(
             "/api/v1/assets/import",
@@ -220,7 +236,7 @@ async fn uploads_over_the_limit_are_refused() {
 
 #[tokio::test]
 async fn csv_export_in_english_and_its_errors() {
-    let api = Api::new();
+    let api = Api::new().await;
     api.post("/api/v1/assets/import", "text/csv", SAMPLE.to_vec())
         .await;
     let (status, headers, csv) = api

@@ -1,13 +1,15 @@
 //! Flags: `GET /api/v1/flags`, `GET /api/v1/flags/{id}`, `POST /api/v1/flags/{id}/ack` and
-//! `/resolve`. Until accounts exist (dashboard issue), the operator names themself in `by`.
+//! `/resolve`. The actor is the signed-in user; a `by` in the body is accepted for older
+//! clients and ignored. An operator sees and acts on their OPDs' flags only.
 
+use super::access::{AuditNote, Caller};
 use super::{ApiError, ApiResult, AppState};
 use crate::store::{FlagAction, FlagFilter};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -20,24 +22,37 @@ pub fn routes() -> Router<AppState> {
 
 async fn list(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Query(filter): Query<FlagFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.store.flags(filter).await?))
+    let mut flags = s.store.flags(filter).await?;
+    flags.retain(|f| c.sees(&f.opd));
+    Ok(Json(flags))
 }
 
-async fn one(State(s): State<AppState>, Path(id): Path<i64>) -> ApiResult<impl IntoResponse> {
+/// The flag if the caller may see it; another OPD's is "not found" too.
+async fn visible(s: &AppState, c: &Caller, id: i64) -> ApiResult<crate::store::Flag> {
     match s.store.flag(id).await? {
-        Some(f) => Ok(Json(f)),
-        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no flag {id}"))),
+        Some(f) if c.sees(&f.opd) => Ok(f),
+        _ => Err(ApiError(StatusCode::NOT_FOUND, format!("no flag {id}"))),
     }
+}
+
+async fn one(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(visible(&s, &c, id).await?))
 }
 
 /// Body of ack and resolve.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
-    /// Who acts (until accounts exist).
-    pub by: String,
+    /// Ignored: the signed-in user acts. Kept so clients written before accounts still work.
+    #[serde(default, rename = "by")]
+    pub _by: Option<serde::de::IgnoredAny>,
     pub note: Option<String>,
 }
 
@@ -58,33 +73,43 @@ pub fn operator(by: &str) -> Result<&str, ApiError> {
 
 async fn act(
     s: AppState,
+    c: Caller,
     id: i64,
     action: FlagAction,
     body: ActionBody,
 ) -> ApiResult<impl IntoResponse> {
-    let by = operator(&body.by)?;
+    visible(&s, &c, id).await?;
+    let by = operator(c.name())?;
     match s
         .store
         .flag_action(id, action, by, body.note.as_deref())
         .await?
     {
-        Some(f) => Ok(Json(f)),
+        Some(f) => Ok((
+            Extension(AuditNote {
+                target: Some(format!("flag {id} ({} {})", f.kind, f.subject)),
+                detail: Some(serde_json::json!({ "note": body.note, "opd": f.opd })),
+            }),
+            Json(f),
+        )),
         None => Err(ApiError(StatusCode::NOT_FOUND, format!("no flag {id}"))),
     }
 }
 
 async fn ack(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Path(id): Path<i64>,
     Json(body): Json<ActionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    act(s, id, FlagAction::Ack, body).await
+    act(s, c, id, FlagAction::Ack, body).await
 }
 
 async fn resolve(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Path(id): Path<i64>,
     Json(body): Json<ActionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    act(s, id, FlagAction::Resolve, body).await
+    act(s, c, id, FlagAction::Resolve, body).await
 }

@@ -1,11 +1,12 @@
 //! Hosts: the list, one host, its metrics; `/`, `/api/v1/health` and `/metrics`.
 
+use super::access::Caller;
 use super::{ApiError, ApiResult, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -33,14 +34,43 @@ async fn health(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>>
     ))
 }
 
-async fn hosts(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.store.hosts().await?))
+/// Hosts the caller may see: an operator's OPDs only.
+async fn visible_hosts(s: &AppState, c: &Caller) -> anyhow::Result<Vec<crate::store::HostSummary>> {
+    let mut hosts = s.store.hosts().await?;
+    hosts.retain(|h| c.sees(&h.opd));
+    Ok(hosts)
 }
 
-async fn host(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<impl IntoResponse> {
+/// The enrolled agent `id` if the caller may see it; another OPD's is "not found" too.
+pub async fn visible_agent(
+    s: &AppState,
+    c: &Caller,
+    id: &str,
+) -> ApiResult<crate::store::EnrolledAgent> {
+    match s.store.agent(id).await? {
+        Some(a) if c.sees(&a.opd) => Ok(a),
+        _ => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no host with agent_id {id:?}"),
+        )),
+    }
+}
+
+async fn hosts(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(visible_hosts(&s, &c).await?))
+}
+
+async fn host(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
     match s.store.host(&id).await? {
-        Some(h) => Ok(Json(h)),
-        None => Err(ApiError(
+        Some(h) if c.sees(&h.summary.opd) => Ok(Json(h)),
+        _ => Err(ApiError(
             StatusCode::NOT_FOUND,
             format!("no host with agent_id {id:?}"),
         )),
@@ -79,6 +109,7 @@ fn parse_time(field: &str, v: &Option<String>, default: DateTime<Utc>) -> ApiRes
 
 async fn metrics(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Path(id): Path<String>,
     Query(q): Query<MetricsQuery>,
 ) -> ApiResult<impl IntoResponse> {
@@ -101,12 +132,7 @@ async fn metrics(
         // About 300 points across the range, on a round step.
         None => ((to - from).num_seconds() / 300).max(30),
     };
-    if s.store.agent(&id).await?.is_none() {
-        return Err(ApiError(
-            StatusCode::NOT_FOUND,
-            format!("no host with agent_id {id:?}"),
-        ));
-    }
+    visible_agent(&s, &c, &id).await?;
     let names: Vec<String> = q
         .name
         .as_deref()
@@ -222,8 +248,11 @@ fn esc(s: &str) -> String {
 }
 
 /// A plain host list (Bahasa Indonesia) so the demo shows real data in a browser.
-async fn index(State(s): State<AppState>) -> ApiResult<Html<String>> {
-    let hosts = s.store.hosts().await?;
+async fn index(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<Html<String>> {
+    let hosts = visible_hosts(&s, &c).await?;
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}%"));
     let mut rows = String::new();
     for h in &hosts {
@@ -241,11 +270,22 @@ async fn index(State(s): State<AppState>) -> ApiResult<Html<String>> {
         );
     }
     let online = hosts.iter().filter(|h| h.online).count();
+    // Who is signed in, and a way out (the form carries the session's CSRF token).
+    let who = match &c.csrf {
+        Some(csrf) => format!(
+            "<form method=\"post\" action=\"/logout\" style=\"float:right\">{} ({}) \
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Keluar</button></form>",
+            esc(c.name()),
+            c.user.role.name(),
+            esc(csrf)
+        ),
+        None => String::new(),
+    };
     Ok(Html(format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Pantau</title>\
 <style>body{{font-family:sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
-td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left}}</style></head><body>\
+td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left}}</style></head><body>{who}\
 <h1>Pantau: perangkat terpantau</h1><p>{online} dari {} host daring. \
 API: <a href=\"/api/v1/hosts\">/api/v1/hosts</a> · metrik: <a href=\"/metrics\">/metrics</a></p>\
 <table><thead><tr><th>OPD</th><th>Host</th><th>Status</th><th>IP</th><th>Sistem operasi</th>\

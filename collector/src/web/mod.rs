@@ -1,10 +1,13 @@
 //! The HTTP server: REST API under `/api/v1`, Prometheus text at `/metrics`, and a plain
-//! host list at `/` until the dashboard lands. One module per area of the API.
+//! host list at `/` until the dashboard lands. One module per area of the API; who may call
+//! what is decided in `access` for every route.
 
+pub mod access;
 mod agent_config;
 mod assets;
 mod flags;
 mod hosts;
+mod login;
 mod network;
 mod reconcile;
 mod snmp;
@@ -29,6 +32,8 @@ pub struct AppState {
     pub network: crate::network::NetworkConfig,
     /// Notified to publish changed agent configs now.
     pub config_now: Arc<tokio::sync::Notify>,
+    /// `[auth]` settings, login rate limits, verified Basic credentials.
+    pub auth: Arc<crate::auth::Auth>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -40,6 +45,11 @@ pub fn router(state: AppState) -> Router {
         .merge(network::routes())
         .merge(snmp::routes())
         .merge(agent_config::routes())
+        .merge(login::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::guard,
+        ))
         .with_state(state)
 }
 
@@ -64,5 +74,7 @@ impl From<anyhow::Error> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+#[cfg(test)]
+mod access_tests;
 #[cfg(test)]
 mod network_tests;

@@ -1,6 +1,7 @@
 //! Network (issue 4): the IP plan (`GET`/`PUT /api/v1/ipplan`), and the current network
 //! state per OPD, per e-Gov service and per LAN device (`/api/v1/network/...`).
 
+use super::access::{AuditNote, Caller};
 use super::{ApiError, ApiResult, AppState};
 use crate::network::health;
 use crate::network::plan::{self, PlanDoc};
@@ -10,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -23,10 +24,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/network/devices", get(devices))
 }
 
-async fn get_plan(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(PlanDoc {
-        range: s.store.ip_plan().await?,
-    }))
+async fn get_plan(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    let mut range = s.store.ip_plan().await?;
+    range.retain(|r| c.sees(&r.opd));
+    Ok(Json(PlanDoc { range }))
 }
 
 fn unprocessable(msg: String) -> ApiError {
@@ -45,10 +49,17 @@ async fn put_plan(State(s): State<AppState>, body: Bytes) -> ApiResult<impl Into
     })?;
     let entries = plan::validate(&doc.range, |i| format!("range[{i}]"))
         .map_err(|errors| unprocessable(errors.join("; ")))?;
-    s.store.replace_ip_plan(entries).await?;
-    Ok(Json(PlanDoc {
-        range: s.store.ip_plan().await?,
-    }))
+    let n = s.store.replace_ip_plan(entries).await?;
+    let note = AuditNote {
+        target: Some("ipplan".into()),
+        detail: Some(serde_json::json!({ "ranges": n })),
+    };
+    Ok((
+        Extension(note),
+        Json(PlanDoc {
+            range: s.store.ip_plan().await?,
+        }),
+    ))
 }
 
 /// Open or acknowledged flags of one kind, by subject.
@@ -63,15 +74,25 @@ async fn open_subjects(s: &AppState, kind: &str) -> anyhow::Result<HashSet<Strin
     Ok(flags.into_iter().map(|f| f.subject).collect())
 }
 
-async fn opds(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
-    let latest = s.store.latest_net().await?;
+/// The newest net report of every host the caller may see.
+async fn visible_net(s: &AppState, c: &Caller) -> anyhow::Result<Vec<crate::network::LatestNet>> {
+    let mut latest = s.store.latest_net().await?;
+    latest.retain(|n| c.sees(&n.opd));
+    Ok(latest)
+}
+
+async fn opds(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    let latest = visible_net(&s, &c).await?;
     let degraded = open_subjects(&s, "network_degraded").await?;
     let mut views = health::opd_views(&latest, Utc::now(), &s.network);
     for v in &mut views {
         v.degraded = degraded.contains(&v.opd);
     }
     // A degraded OPD whose agents went quiet still belongs on the list.
-    for opd in degraded {
+    for opd in degraded.into_iter().filter(|o| c.sees(o)) {
         if !views.iter().any(|v| v.opd == opd) {
             views.push(health::OpdNet {
                 opd,
@@ -83,8 +104,12 @@ async fn opds(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(Json(views))
 }
 
-async fn services(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
-    let latest = s.store.latest_net().await?;
+/// An operator sees the e-Gov checks as their OPDs' agents see them.
+async fn services(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    let latest = visible_net(&s, &c).await?;
     Ok(Json(health::services(&latest, Utc::now(), &s.network)))
 }
 
@@ -104,10 +129,12 @@ struct DeviceView {
 
 async fn devices(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<DeviceQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let rogue = open_subjects(&s, "rogue_device").await?;
-    let list = s.store.lan_devices(q.opd.as_deref()).await?;
+    let mut list = s.store.lan_devices(q.opd.as_deref()).await?;
+    list.retain(|d| c.sees(&d.opd));
     Ok(Json(
         list.into_iter()
             .map(|d| DeviceView {

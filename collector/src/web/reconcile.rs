@@ -3,13 +3,17 @@
 //! /api/v1/reconciliation/{link,confirm,unlink}` (operators' decisions, audited) and
 //! `POST /api/v1/reconciliation/run` (run now, answer with what it did).
 
+use super::access::{AuditNote, Caller};
 use super::flags::operator;
-use super::{ApiResult, AppState};
+use super::{ApiError, ApiResult, AppState};
 use crate::reconcile::{Decision, DecisionKind};
+use crate::store::accounts::Role;
+use crate::store::ReconcileCounts;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -22,12 +26,47 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/reconciliation/unlink", post(unlink))
 }
 
-async fn summary(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(
-        s.store
-            .reconcile_summary(&s.reconcile.rules.ict_prefix)
-            .await?,
-    ))
+/// An operator gets their OPDs only, a "city" that is the sum of those, and no last run
+/// (its counts are city-wide).
+async fn summary(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    let mut summary = s
+        .store
+        .reconcile_summary(&s.reconcile.rules.ict_prefix)
+        .await?;
+    if c.user.role == Role::Operator {
+        summary.opds.retain(|o| c.sees(&o.kode_lokasi));
+        summary.last_run = None;
+        let mut city = ReconcileCounts {
+            kode_lokasi: "*".into(),
+            ..Default::default()
+        };
+        for o in &summary.opds {
+            add_counts(&mut city, o);
+        }
+        summary.city = city;
+    }
+    Ok(Json(summary))
+}
+
+fn add_counts(to: &mut ReconcileCounts, o: &ReconcileCounts) {
+    to.registered_ict += o.registered_ict;
+    to.expected_agents += o.expected_agents;
+    to.matched += o.matched;
+    to.unregistered += o.unregistered;
+    to.silent += o.silent;
+    to.in_review += o.in_review;
+    for (map, from) in [
+        (&mut to.register_condition, &o.register_condition),
+        (&mut to.suggested_condition, &o.suggested_condition),
+        (&mut to.open_flags, &o.open_flags),
+    ] {
+        for (k, n) in from {
+            *map.entry(k.clone()).or_default() += n;
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -38,9 +77,12 @@ struct OpdQuery {
 
 async fn review(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Query(q): Query<OpdQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.store.review_queue(q.opd.as_deref()).await?))
+    let mut queue = s.store.review_queue(q.opd.as_deref()).await?;
+    queue.retain(|i| c.sees(&i.opd));
+    Ok(Json(queue))
 }
 
 async fn run(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
@@ -54,12 +96,39 @@ async fn run(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
 struct DecisionBody {
     agent_id: String,
     asset_key: String,
-    by: String,
+    /// Ignored: the signed-in user decides. Kept so older clients still work.
+    #[serde(default, rename = "by")]
+    _by: Option<serde::de::IgnoredAny>,
     note: Option<String>,
 }
 
-async fn decide(s: AppState, kind: DecisionKind, b: DecisionBody) -> ApiResult<impl IntoResponse> {
-    let by = operator(&b.by)?.to_owned();
+/// An operator decides about their OPDs' hosts and assets only; another OPD's host or asset
+/// is "not found", as if it did not exist.
+async fn in_scope(s: &AppState, c: &Caller, b: &DecisionBody) -> ApiResult<()> {
+    if c.user.role != Role::Operator {
+        return Ok(());
+    }
+    super::hosts::visible_agent(s, c, &b.agent_id).await?;
+    for opd in &c.user.opds {
+        let lines = s.store.register_lines(Some(opd)).await?;
+        if lines.iter().any(|l| l.key == b.asset_key) {
+            return Ok(());
+        }
+    }
+    Err(ApiError(
+        StatusCode::NOT_FOUND,
+        format!("asset_key: no asset {:?}", b.asset_key),
+    ))
+}
+
+async fn decide(
+    s: AppState,
+    c: Caller,
+    kind: DecisionKind,
+    b: DecisionBody,
+) -> ApiResult<impl IntoResponse> {
+    in_scope(&s, &c, &b).await?;
+    let by = operator(c.name())?.to_owned();
     let d = Decision {
         agent_id: b.agent_id,
         asset_key: b.asset_key,
@@ -70,26 +139,33 @@ async fn decide(s: AppState, kind: DecisionKind, b: DecisionBody) -> ApiResult<i
     };
     s.store.decide(d.clone()).await?;
     s.reconcile_now.notify_one();
-    Ok(Json(d))
+    let note = AuditNote {
+        target: Some(format!("{} / {}", d.agent_id, d.asset_key)),
+        detail: Some(serde_json::json!({ "note": d.note })),
+    };
+    Ok((Extension(note), Json(d)))
 }
 
 async fn link(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Json(b): Json<DecisionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    decide(s, DecisionKind::Link, b).await
+    decide(s, c, DecisionKind::Link, b).await
 }
 
 async fn confirm(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Json(b): Json<DecisionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    decide(s, DecisionKind::Confirm, b).await
+    decide(s, c, DecisionKind::Confirm, b).await
 }
 
 async fn unlink(
     State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
     Json(b): Json<DecisionBody>,
 ) -> ApiResult<impl IntoResponse> {
-    decide(s, DecisionKind::Unlink, b).await
+    decide(s, c, DecisionKind::Unlink, b).await
 }

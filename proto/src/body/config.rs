@@ -66,25 +66,22 @@ pub struct HttpCheck {
     pub timeout_s: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The scout's settings. Every field is optional: one left out keeps the agent's own
+/// `[scout]` value, so a layer that sets only `rate_per_s` does not also switch the scout off
+/// or reset its interval (a struct of plain fields would fill them with defaults).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DiscoveryConfig {
-    pub enabled: bool,
-    /// Minutes between active sweeps.
-    pub sweep_interval_min: u64,
-    /// ARP requests per second during a sweep.
-    pub rate_per_s: u32,
-    /// Largest subnet swept (prefix length); bigger ones are skipped with a warning.
-    pub max_prefix: u8,
-}
-
-impl Default for DiscoveryConfig {
-    fn default() -> Self {
-        DiscoveryConfig {
-            enabled: false,
-            sweep_interval_min: 15,
-            rate_per_s: 50,
-            max_prefix: 22,
-        }
-    }
+    /// Run the scout (needs CAP_NET_RAW on the agent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Minutes between active sweeps (at least 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_interval_min: Option<u64>,
+    /// ARP requests per second during a sweep, per subnet (1-1000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_per_s: Option<u32>,
+    /// Largest subnet swept (prefix length, 16-30); bigger ones are skipped with a warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_prefix: Option<u8>,
 }

@@ -13,6 +13,10 @@ pub struct DiscoveryReport {
     /// The subnets swept, CIDR, with the interface used.
     pub subnets: Vec<SweptSubnet>,
     pub devices: Vec<SeenDevice>,
+    /// Minutes between sweeps in force when the report was made (file or pushed config);
+    /// absent from a one-off `pantau-agent scan` and from agents before it was added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_interval_min: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -23,6 +27,8 @@ pub struct SweptSubnet {
     /// Addresses asked in the last sweep.
     pub probed: u32,
     pub duration_ms: u64,
+    /// The pace of this sweep, ARP requests per second (0 from agents before it was added).
+    pub rate_per_s: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct NetReport {
     /// Start of the round.
     pub ts: Option<DateTime<Utc>>,
+    /// Wall time the whole round took, milliseconds. Probes run concurrently, so this stays
+    /// near the slowest single probe or check, not their sum; older agents leave it out.
+    pub duration_ms: Option<f64>,
     /// The default gateway from the routing table, if any.
     pub gateway: Option<String>,
     pub probes: Vec<ProbeResult>,

@@ -6,6 +6,7 @@
 //! and the broker then forgets it, so a commit must survive a power cut, not only a crash.
 //! Batching keeps the fsync cost per message small.
 
+mod accounts;
 mod facts;
 mod flags;
 mod lines;
@@ -321,6 +322,8 @@ impl Store for SqliteStore {
     }
 }
 
+#[cfg(test)]
+mod accounts_tests;
 #[cfg(test)]
 mod bench_tests;
 #[cfg(test)]

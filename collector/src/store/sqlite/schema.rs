@@ -276,7 +276,61 @@ const MIGRATIONS: &[&str] = &[
         published_at TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
-    // 6: SNMP polling (issue 5): the latest state of every polled device and interface.
+    // 6: accounts, sessions, API tokens and the audit log (issue 7). Secrets are stored
+    // only as hashes: argon2id for passwords, SHA-256 for random session ids and tokens.
+    r#"
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        name          TEXT NOT NULL UNIQUE,
+        role          TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'auditor')),
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        disabled_at   TEXT,
+        -- Consecutive failed logins, and the lockout they caused.
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until  TEXT,
+        last_login_at TEXT
+    );
+    -- The OPDs (kode lokasi) an operator may see and act on.
+    CREATE TABLE user_opds (
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        opd     TEXT NOT NULL,
+        PRIMARY KEY (user_id, opd)
+    ) WITHOUT ROWID;
+    CREATE TABLE api_tokens (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id      INTEGER NOT NULL REFERENCES users(id),
+        label        TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT
+    );
+    CREATE TABLE sessions (
+        id_hash    TEXT PRIMARY KEY,
+        user_id    INTEGER NOT NULL REFERENCES users(id),
+        csrf       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE audit_log (
+        id      INTEGER PRIMARY KEY AUTOINCREMENT,
+        at      TEXT NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        ip      TEXT,
+        detail  TEXT
+    );
+    CREATE INDEX audit_by_at ON audit_log(at);
+    -- Append-only: the database itself refuses to rewrite history.
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+    "#,
+    // 7: SNMP polling (issue 5): the latest state of every polled device and interface.
     r#"
     -- One row per (poller, target): the newest report wins. `device` is the SnmpDevice
     -- without its interfaces (JSON); asset_key/match_rule are set by the SNMP job.

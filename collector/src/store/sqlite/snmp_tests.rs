@@ -72,14 +72,32 @@ async fn newest_report_wins_and_a_down_device_keeps_its_interfaces() {
     assert_eq!((run.findings, run.opened), (1, 1), "ups_on_battery");
 
     // Down now: the interfaces stay, last_reachable is the earlier round.
-    send(&s, &key, 2, report(t0 + chrono::Duration::minutes(5), ups(false, 0))).await;
+    send(
+        &s,
+        &key,
+        2,
+        report(t0 + chrono::Duration::minutes(5), ups(false, 0)),
+    )
+    .await;
     // A report older than the kept one, delivered late, changes nothing.
-    send(&s, &key, 3, report(t0 - chrono::Duration::minutes(5), ups(true, 7))).await;
+    send(
+        &s,
+        &key,
+        3,
+        report(t0 - chrono::Duration::minutes(5), ups(true, 7)),
+    )
+    .await;
     let devs = s.snmp_devices(Some("1.02")).await.unwrap();
     assert_eq!(devs.len(), 1);
     let d = &devs[0];
-    assert_eq!((d.reachable, d.interfaces, d.opd.as_str()), (false, 2, "1.02"));
-    assert_eq!(d.last_reachable.map(|t| t.timestamp()), Some(t0.timestamp()));
+    assert_eq!(
+        (d.reachable, d.interfaces, d.opd.as_str()),
+        (false, 2, "1.02")
+    );
+    assert_eq!(
+        d.last_reachable.map(|t| t.timestamp()),
+        Some(t0.timestamp())
+    );
     assert_eq!(s.snmp_interfaces(d.id).await.unwrap().unwrap().len(), 2);
     assert!(s.snmp_interfaces(d.id + 1).await.unwrap().is_none());
     assert!(s.snmp_devices(Some("9.99")).await.unwrap().is_empty());
@@ -87,7 +105,11 @@ async fn newest_report_wins_and_a_down_device_keeps_its_interfaces() {
     let run = crate::snmpwatch::run_once(&s, &SnmpJudgeConfig::default(), Utc::now())
         .await
         .unwrap();
-    assert_eq!((run.findings, run.opened, run.resolved), (1, 1, 1), "unreachable replaces on battery");
+    assert_eq!(
+        (run.findings, run.opened, run.resolved),
+        (1, 1, 1),
+        "unreachable replaces on battery"
+    );
     let flags = s.flags(FlagFilter::default()).await.unwrap();
     assert_eq!(flags.len(), 1);
     assert_eq!(flags[0].kind, "snmp_unreachable");

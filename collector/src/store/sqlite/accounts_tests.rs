@@ -1,0 +1,94 @@
+//! Accounts in SQLite: the audit log cannot be rewritten, lockout counts, sessions expire,
+//! disabling ends sessions and tokens.
+
+use super::SqliteStore;
+use crate::store::accounts::*;
+use chrono::{Duration, SubsecRound, Utc};
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
+    (dir, s)
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only() {
+    let (_d, s) = store();
+    s.append_audit(AuditEntry::new("budi", "flag.ack", "flag 1", "ok"))
+        .await
+        .unwrap();
+    {
+        let conn = s.writer.lock().unwrap();
+        for sql in [
+            "UPDATE audit_log SET actor = 'someone'",
+            "DELETE FROM audit_log",
+        ] {
+            let e = conn.execute(sql, []).unwrap_err().to_string();
+            assert!(e.contains("append-only"), "{sql}: {e}");
+        }
+    }
+    let lines = s.audit(Default::default()).await.unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].actor, "budi");
+}
+
+#[tokio::test]
+async fn failures_lock_then_count_again_and_a_login_resets() {
+    let (_d, s) = store();
+    let u = s
+        .add_user("sari", Role::Operator, &["82.71.01".into()], "h")
+        .await
+        .unwrap();
+    assert_eq!(u.opds, vec!["82.71.01".to_string()]);
+    // Stored to the microsecond.
+    let now = Utc::now().trunc_subsecs(6);
+    let lock = Duration::minutes(15);
+    assert_eq!(s.login_failed(u.id, now, 3, lock).await.unwrap(), None);
+    assert_eq!(s.login_failed(u.id, now, 3, lock).await.unwrap(), None);
+    assert_eq!(
+        s.login_failed(u.id, now, 3, lock).await.unwrap(),
+        Some(now + lock)
+    );
+    let r = s.login_record("sari").await.unwrap().unwrap();
+    assert_eq!(
+        (r.failed_logins, r.user.locked_until),
+        (0, Some(now + lock))
+    );
+    s.login_failed(u.id, now, 3, lock).await.unwrap();
+    s.login_ok(u.id, now).await.unwrap();
+    let r = s.login_record("sari").await.unwrap().unwrap();
+    assert_eq!((r.failed_logins, r.user.locked_until), (0, None));
+    assert!(s.add_user("sari", Role::Admin, &[], "h").await.is_err());
+}
+
+#[tokio::test]
+async fn sessions_expire_and_disabling_ends_sessions_and_tokens() {
+    let (_d, s) = store();
+    let u = s.add_user("budi", Role::Admin, &[], "h").await.unwrap();
+    let now = Utc::now();
+    s.create_session("live", u.id, "c1", now, now + Duration::hours(1))
+        .await
+        .unwrap();
+    s.create_session(
+        "old",
+        u.id,
+        "c2",
+        now - Duration::hours(2),
+        now - Duration::hours(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.session("live", now).await.unwrap().unwrap().1, "c1");
+    assert!(s.session("old", now).await.unwrap().is_none());
+    s.add_token("budi", "ci", "tokenhash")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(s.user_by_token("tokenhash", now).await.unwrap().is_some());
+    assert!(s.set_disabled("budi", true).await.unwrap());
+    assert!(s.session("live", now).await.unwrap().is_none());
+    assert!(s.user_by_token("tokenhash", now).await.unwrap().is_none());
+    assert!(s.set_disabled("budi", false).await.unwrap());
+    assert!(s.user_by_token("tokenhash", now).await.unwrap().is_some());
+    assert!(!s.set_disabled("nobody", true).await.unwrap());
+}

@@ -1,0 +1,295 @@
+//! Access end to end: an operator of OPD A asks for OPD B's host, flag and asset through
+//! every route the collector has (`pantau-collector routes --json`; a route this test does
+//! not know fails it), and gets 404 or 403, or lists without B; an auditor writes nothing;
+//! an API token works; changes and refusals are in the audit log.
+
+use pantau_tests::http::request;
+use pantau_tests::process::Proc;
+use pantau_tests::{
+    bin, get_json, post_json, try_get_json, wait_until, Collector, Mosquitto, PATIENCE,
+};
+use serde_json::{json, Value};
+use std::process::Command;
+
+const OPD_A: &str = "82.71.01.01.01";
+const OPD_B: &str = "82.71.02.01.01";
+// pantau-sim puts agent i (1-based) in 82.71.0{1 + (i-1) % 2}.01.01.
+const HOST_A: &str = "sim-00001";
+const HOST_B: &str = "sim-00002";
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run command");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// A fleet of two (one host per OPD), a register with one unseen PC per OPD, and one
+/// reconciliation: each OPD then has a host, an asset and flags.
+fn setup(broker: &Mosquitto, collector: &Collector) -> Proc {
+    let sim_dir = collector.dir().join("sim");
+    let sim = |extra: &[&str]| {
+        let mut cmd = Command::new(bin("pantau-sim"));
+        cmd.args(["--agents", "2", "--opds", "2", "--interval", "5"])
+            .arg("--broker")
+            .arg(broker.url())
+            .arg("--data")
+            .arg(&sim_dir)
+            .args(extra);
+        cmd
+    };
+    run_ok(&mut sim(&["--enroll-only"]));
+    let enrollment = sim_dir.join("enrollment.json");
+    collector.cli(&["enroll", "import", enrollment.to_str().unwrap()], None);
+    let mut fleet = Proc::new("pantau-sim", collector.dir().join("sim.log"));
+    fleet.spawn(sim(&[]));
+    let reported = wait_until(PATIENCE, || {
+        [HOST_A, HOST_B].iter().all(|id| {
+            try_get_json(&collector.url(&format!("/api/v1/hosts/{id}")))
+                .is_ok_and(|h| h["inventory"].is_object())
+        })
+    });
+    assert!(reported, "both simulated hosts should report");
+    let csv = format!(
+        "kode_lokasi,kode_barang,nama_barang,nomor_register,merk,tipe,nomor_pabrik,kondisi\n\
+         {OPD_A},1.3.2.10.01.02.001,P.C Unit,000001,Acer,Veriton,SN-A-0001,B\n\
+         {OPD_B},1.3.2.10.01.02.001,P.C Unit,000002,Acer,Veriton,SN-B-0002,B\n"
+    );
+    let file = collector.dir().join("register.csv");
+    std::fs::write(&file, csv).unwrap();
+    collector.cli(&["register", "import", file.to_str().unwrap()], None);
+    let (status, report) = post_json(&collector.url("/api/v1/reconciliation/run"), &json!({}));
+    assert_eq!(status, 200, "{report}");
+    fleet
+}
+
+/// What an operator of A must get for one route, given B's ids.
+enum Expect {
+    /// 200, and nothing of OPD B in the body.
+    ListWithoutB,
+    /// 404 (B's thing does not exist for them) or 403.
+    Refused,
+    /// Not about OPD data (open, login, who am I).
+    Skip,
+}
+
+struct Case {
+    path: String,
+    body: Option<Value>,
+    expect: Expect,
+}
+
+fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
+    use Expect::*;
+    let c = |path: String, body: Option<Value>, expect| Some(Case { path, body, expect });
+    let decision = json!({ "agent_id": HOST_B, "asset_key": asset_b, "note": "x" });
+    match (method, route) {
+        ("GET", "/login")
+        | ("POST", "/login")
+        | ("POST", "/logout")
+        | ("GET", "/api/v1/health")
+        | ("GET", "/metrics")
+        | ("GET", "/api/v1/me") => c(route.into(), None, Skip),
+        ("GET", "/") => c("/".into(), None, ListWithoutB),
+        ("GET", "/api/v1/audit") => c(route.into(), None, Refused),
+        ("GET", "/api/v1/hosts") => c(route.into(), None, ListWithoutB),
+        ("GET", "/api/v1/hosts/{agent_id}") => c(format!("/api/v1/hosts/{HOST_B}"), None, Refused),
+        ("GET", "/api/v1/hosts/{agent_id}/metrics") => {
+            c(format!("/api/v1/hosts/{HOST_B}/metrics"), None, Refused)
+        }
+        ("GET", "/api/v1/hosts/{agent_id}/config") => {
+            c(format!("/api/v1/hosts/{HOST_B}/config"), None, Refused)
+        }
+        ("GET", "/api/v1/assets") => c(route.into(), None, ListWithoutB),
+        ("GET", "/api/v1/assets/export") => c(
+            format!("/api/v1/assets/export?format=csv&opd={OPD_B}"),
+            None,
+            Refused,
+        ),
+        ("POST", "/api/v1/assets/import") => c(route.into(), Some(json!("x")), Refused),
+        ("GET", "/api/v1/reconciliation") => c(route.into(), None, ListWithoutB),
+        ("GET", "/api/v1/reconciliation/review") => c(route.into(), None, ListWithoutB),
+        ("POST", "/api/v1/reconciliation/run") => c(route.into(), Some(json!({})), Refused),
+        (
+            "POST",
+            "/api/v1/reconciliation/link"
+            | "/api/v1/reconciliation/confirm"
+            | "/api/v1/reconciliation/unlink",
+        ) => c(route.into(), Some(decision), Refused),
+        ("GET", "/api/v1/flags") => c(format!("{route}?state=all"), None, ListWithoutB),
+        ("GET", "/api/v1/flags/{id}") => c(format!("/api/v1/flags/{flag_b}"), None, Refused),
+        ("POST", "/api/v1/flags/{id}/ack") => c(
+            format!("/api/v1/flags/{flag_b}/ack"),
+            Some(json!({})),
+            Refused,
+        ),
+        ("POST", "/api/v1/flags/{id}/resolve") => c(
+            format!("/api/v1/flags/{flag_b}/resolve"),
+            Some(json!({})),
+            Refused,
+        ),
+        ("GET", "/api/v1/ipplan") => c(route.into(), None, ListWithoutB),
+        ("PUT", "/api/v1/ipplan") => c(
+            route.into(),
+            Some(json!({ "range": [{ "opd": OPD_A, "cidr": "10.9.0.0/24" }] })),
+            Refused,
+        ),
+        ("GET", "/api/v1/network/opd" | "/api/v1/network/services" | "/api/v1/network/devices") => {
+            c(route.into(), None, ListWithoutB)
+        }
+        ("GET", "/api/v1/agent-config") => c(route.into(), None, ListWithoutB),
+        ("PUT" | "DELETE", "/api/v1/agent-config/global") => {
+            c(route.into(), Some(json!({})), Refused)
+        }
+        ("PUT" | "DELETE", "/api/v1/agent-config/{scope}/{key}") => c(
+            format!("/api/v1/agent-config/agent/{HOST_B}"),
+            Some(json!({ "net": { "interval_s": 120 } })),
+            Refused,
+        ),
+        _ => None,
+    }
+}
+
+#[test]
+fn an_operator_of_one_opd_reaches_nothing_of_another_through_any_route() {
+    let broker = Mosquitto::start();
+    let collector = Collector::start(&broker);
+    let _fleet = setup(&broker, &collector);
+    collector.user_add("op-a", "operator", &[OPD_A], "operator-a-password");
+    collector.user_add("inspektorat", "auditor", &[], "auditor-password");
+    // Admin puts something of B in the lists an operator must not see.
+    let (status, body) = request(
+        "PUT",
+        &collector.url("/api/v1/ipplan"),
+        &[],
+        Some(&json!({ "range": [{ "opd": OPD_A, "cidr": "10.1.0.0/24" }, { "opd": OPD_B, "cidr": "10.2.0.0/24" }] })),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = request(
+        "PUT",
+        &collector.url(&format!("/api/v1/agent-config/opd/{OPD_B}")),
+        &[],
+        Some(&json!({ "net": { "interval_s": 120 } })),
+    )
+    .unwrap();
+    assert_eq!(status, 204);
+
+    let flags = get_json(&collector.url(&format!("/api/v1/flags?opd={OPD_B}")));
+    let flag_b = flags[0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a flag in B: {flags}"));
+    let assets = get_json(&collector.url(&format!("/api/v1/assets?opd={OPD_B}")));
+    let asset_b = assets[0]["key"].as_str().unwrap().to_owned();
+
+    // The control: the same operator sees their own OPD, so a refusal below means scoping.
+    let op = |path: &str| collector.url_as("op-a", "operator-a-password", path);
+    let own = get_json(&op(&format!("/api/v1/hosts/{HOST_A}")));
+    assert_eq!(own["opd"], OPD_A);
+    let hosts = get_json(&op("/api/v1/hosts"));
+    assert_eq!(hosts.as_array().unwrap().len(), 1, "{hosts}");
+
+    let routes: Vec<Value> = serde_json::from_str(&run_ok(
+        Command::new(bin("pantau-collector")).args(["routes", "--json"]),
+    ))
+    .unwrap();
+    assert!(routes.len() > 20, "{routes:?}");
+    for r in &routes {
+        let (method, route) = (r["method"].as_str().unwrap(), r["path"].as_str().unwrap());
+        let Some(case) = case(method, route, flag_b, &asset_b) else {
+            panic!("{method} {route}: no access case in tests/tests/access.rs; add one saying what an operator of another OPD gets");
+        };
+        let (status, body) = request(method, &op(&case.path), &[], case.body.as_ref()).unwrap();
+        match case.expect {
+            Expect::Skip => {}
+            Expect::Refused => assert!(
+                status == 404 || status == 403,
+                "{method} {}: operator of A got {status}: {body}",
+                case.path
+            ),
+            Expect::ListWithoutB => {
+                assert_eq!(status, 200, "{method} {}: {body}", case.path);
+                for b in [OPD_B, HOST_B, asset_b.as_str()] {
+                    assert!(
+                        !body.contains(b),
+                        "{method} {}: {b} leaked: {body}",
+                        case.path
+                    );
+                }
+            }
+        }
+        // An auditor changes nothing, anywhere.
+        if method != "GET" && !route.starts_with("/log") {
+            let (status, body) = request(
+                method,
+                &collector.url_as("inspektorat", "auditor-password", &case.path),
+                &[],
+                case.body.as_ref(),
+            )
+            .unwrap();
+            assert_eq!(status, 403, "auditor {method} {}: {body}", case.path);
+        }
+    }
+    // Nothing of B changed.
+    let flag = get_json(&collector.url(&format!("/api/v1/flags/{flag_b}")));
+    assert_eq!(flag["state"], "open", "{flag}");
+    let layers = get_json(&collector.url("/api/v1/agent-config"));
+    assert!(!layers.to_string().contains(HOST_B), "{layers}");
+
+    // An API token from the CLI works as Bearer, and acts under its user's name.
+    let token = collector.cli(&["user", "token", "op-a", "--name", "test"], None);
+    let auth = format!("Bearer {}", token.trim());
+    let flags_a = get_json(&collector.url(&format!("/api/v1/flags?opd={OPD_A}")));
+    let flag_a = flags_a[0]["id"].as_i64().unwrap();
+    let (status, body) = request(
+        "POST",
+        &collector.plain_url(&format!("/api/v1/flags/{flag_a}/ack")),
+        &[("authorization", &auth)],
+        Some(&json!({ "by": "someone-else", "note": "dicek" })),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let flag: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        flag["ack_by"], "op-a",
+        "the signed-in user acts, not the body's `by`"
+    );
+
+    // The audit log has the change and the refusals, through the API and the CLI.
+    let audit = get_json(&collector.url("/api/v1/audit?actor=op-a"));
+    let lines = audit.as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["action"] == "flag.ack" && l["outcome"] == "ok"),
+        "{audit:#}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["action"] == "flag.ack" && l["outcome"] == "not_found"),
+        "{audit:#}"
+    );
+    let cli = collector.cli(&["audit", "list", "--action", "user."], None);
+    assert!(cli.contains("user.add") && cli.contains("op-a"), "{cli}");
+    let (status, _) = request("GET", &op("/api/v1/audit"), &[], None).unwrap();
+    assert_eq!(status, 403, "operators do not read the audit log");
+
+    // A disabled user's token and password stop working at once.
+    collector.cli(&["user", "disable", "op-a"], None);
+    let list = collector.cli(&["user", "list"], None);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("op-a\t") && l.ends_with("disabled")),
+        "{list}"
+    );
+    let hosts = collector.plain_url("/api/v1/hosts");
+    let (status, _) = request("GET", &hosts, &[("authorization", &auth)], None).unwrap();
+    assert_eq!(status, 401);
+    let (status, _) = request("GET", &op("/api/v1/hosts"), &[], None).unwrap();
+    assert_eq!(status, 401);
+}
