@@ -107,6 +107,13 @@ fn polled_devices_reach_the_api_and_raise_flags() {
     let unknown = collector.url("/api/v1/snmp/devices/99999/interfaces");
     assert_eq!(pantau_tests::http::status(&unknown), Some(404));
 
+    // An operator of another OPD sees none of them.
+    collector.user_add("op-lain", "operator", &["0202"], "operator-lain-password");
+    let other = |p: &str| collector.url_as("op-lain", "operator-lain-password", p);
+    assert_eq!(get_json(&other("/api/v1/snmp/devices")), json!([]));
+    let theirs = other(&format!("/api/v1/snmp/devices/{}/interfaces", sw["id"]));
+    assert_eq!(pantau_tests::http::status(&theirs), Some(404));
+
     // Readers of the configuration see `***`, not the credentials.
     for path in ["/api/v1/agent-config", "/api/v1/hosts/e2e-poller/config"] {
         let shown = get_json(&collector.url(path)).to_string();
