@@ -18,7 +18,8 @@ pub struct AgentConfig {
     #[serde(default)]
     pub asset_tag: Option<String>,
     /// Roles this agent runs: `host`, and `scout` when `[scout]` is enabled (added by itself
-    /// then). `poller` comes later.
+    /// then), `poller` when `[snmp]` is enabled (added by itself too; listed without it, the
+    /// poller waits for a pushed `snmp` section).
     #[serde(default = "default_roles")]
     pub roles: Vec<String>,
     pub broker: BrokerConfig,
@@ -35,6 +36,10 @@ pub struct AgentConfig {
     pub scout: crate::scout::ScoutConfig,
     #[serde(default)]
     pub net: NetConfig,
+    /// SNMP polling (the `poller` role): extra targets and defaults; the collector pushes the
+    /// registered equipment and its credentials. Off by default.
+    #[serde(default)]
+    pub snmp: pantau_proto::body::snmp_config::SnmpConfig,
     /// Root of the filesystem the readers look at. Always `/` in production; tests point it at
     /// a recorded tree.
     #[serde(default = "default_root")]
@@ -337,6 +342,7 @@ impl AgentConfig {
             health: HealthConfig::default(),
             scout: crate::scout::ScoutConfig::default(),
             net: NetConfig::default(),
+            snmp: Default::default(),
             root: default_root(),
         }
     }
@@ -358,6 +364,9 @@ impl AgentConfig {
         let mut cfg = cfg.resolve_paths(base);
         if cfg.scout.enabled && !cfg.roles.iter().any(|r| r == "scout") {
             cfg.roles.push("scout".into());
+        }
+        if cfg.snmp.enabled && !cfg.roles.iter().any(|r| r == "poller") {
+            cfg.roles.push("poller".into());
         }
         cfg.validate()
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -415,14 +424,16 @@ impl AgentConfig {
                 "host" => {}
                 "scout" if self.scout.enabled => {}
                 "scout" => return Err("roles: \"scout\" needs [scout] enabled = true".into()),
+                "poller" => {}
                 _ => {
                     return Err(format!(
-                        "roles: {role:?} is not available in this version (\"host\", \"scout\")"
+                        "roles: {role:?} is not available in this version (\"host\", \"scout\", \"poller\")"
                     ))
                 }
             }
         }
         self.scout.validate()?;
+        crate::snmp::pushed::validate(&self.snmp).map_err(|e| format!("snmp.{e}"))?;
         Ok(())
     }
 

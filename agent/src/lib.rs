@@ -17,6 +17,7 @@ pub mod runtime;
 pub mod scout;
 pub mod service;
 pub mod sim;
+pub mod snmp;
 pub mod source;
 pub mod spool;
 pub mod tls;

@@ -73,6 +73,9 @@ enum Command {
         #[arg(long)]
         no_gateway: bool,
     },
+    /// Poll SNMP devices (the `poller` role's round) and print the `snmp` report as JSON;
+    /// sends nothing.
+    SnmpPoll(Box<pantau_agent::snmp::cli::PollArgs>),
     /// Check a config file and the key it names, print the effective settings, and exit.
     CheckConfig {
         #[arg(long, short, default_value = "/etc/pantau/agent.toml")]
@@ -95,6 +98,7 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&src.inventory())?);
             Ok(())
         }
+        Command::SnmpPoll(args) => pantau_agent::snmp::cli::run(*args),
         Command::Probe {
             targets,
             http,

@@ -9,6 +9,7 @@
 
 use crate::scout::ScoutConfig;
 use pantau_proto::body::config::{NetProbeConfig, PushedConfig};
+use pantau_proto::body::snmp_config::SnmpConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -22,6 +23,8 @@ pub const SAVED_FILE: &str = "pushed_config.json";
 pub struct Settings {
     pub net: NetProbeConfig,
     pub scout: ScoutConfig,
+    /// The poller's targets and credentials (`snmp`).
+    pub snmp: SnmpConfig,
 }
 
 /// `file` with a pushed document over it, and the document's version (0 for none).
@@ -36,13 +39,15 @@ pub fn apply(file: &Settings, doc: Option<&[u8]>) -> Result<(u64, Settings), Str
     let typed: PushedConfig = serde_json::from_slice(doc)
         .map_err(|e| format!("pushed config has the wrong shape: {e}"))?;
     let scout = crate::scout::pushed::merge(&file.scout, typed.discovery.as_ref())?;
-    Ok((version, Settings { net, scout }))
+    let (_, snmp) = crate::snmp::pushed::merge(&file.snmp, doc)?;
+    Ok((version, Settings { net, scout, snmp }))
 }
 
 /// What the loops watch.
 pub struct Receivers {
     pub net: watch::Receiver<NetProbeConfig>,
     pub scout: watch::Receiver<ScoutConfig>,
+    pub snmp: watch::Receiver<SnmpConfig>,
 }
 
 /// The settings in force at start (the saved document over `file`, if it is still good),
@@ -66,8 +71,9 @@ pub fn spawn(
     };
     let (net_tx, net) = watch::channel(start.net);
     let (scout_tx, scout) = watch::channel(start.scout);
-    let task = tokio::spawn(run(file, saved, raw, shutdown, net_tx, scout_tx));
-    (Receivers { net, scout }, task)
+    let (snmp_tx, snmp) = watch::channel(start.snmp);
+    let task = tokio::spawn(run(file, saved, raw, shutdown, net_tx, scout_tx, snmp_tx));
+    (Receivers { net, scout, snmp }, task)
 }
 
 async fn run(
@@ -77,6 +83,7 @@ async fn run(
     mut shutdown: watch::Receiver<bool>,
     net_tx: watch::Sender<NetProbeConfig>,
     scout_tx: watch::Sender<ScoutConfig>,
+    snmp_tx: watch::Sender<SnmpConfig>,
 ) {
     loop {
         tokio::select! {
@@ -113,6 +120,7 @@ async fn run(
         }
         set_if_changed(&net_tx, s.net);
         set_if_changed(&scout_tx, s.scout);
+        set_if_changed(&snmp_tx, s.snmp);
     }
 }
 
@@ -156,6 +164,7 @@ mod tests {
                 enabled: true,
                 ..ScoutConfig::default()
             },
+            snmp: SnmpConfig::default(),
         }
     }
 

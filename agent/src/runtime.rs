@@ -53,6 +53,7 @@ pub async fn run(
     let file = crate::pushed::Settings {
         net: cfg.net.probe_config(),
         scout: cfg.scout.clone(),
+        snmp: cfg.snmp.clone(),
     };
     let (pushed, pushed_task) =
         crate::pushed::spawn(file, &cfg.state_dir, pushed_rx, shutdown.clone());
@@ -60,6 +61,17 @@ pub async fn run(
     let scout = source
         .real_network()
         .then(|| crate::scout::task::spawn(pushed.scout, &identity, &spool, &wake, &shutdown));
+    let poller = cfg.roles.iter().any(|r| r == "poller").then(|| {
+        tokio::spawn(crate::snmp::task::run(
+            crate::snmp::task::SnmpTask {
+                identity: identity.clone(),
+                spool: spool.clone(),
+                wake: wake.clone(),
+            },
+            pushed.snmp,
+            shutdown.clone(),
+        ))
+    });
     let net = (cfg.net.enabled && source.real_network()).then(|| {
         tokio::spawn(net_loop(
             NetTask {
@@ -116,6 +128,9 @@ pub async fn run(
     }
     if let Some(net) = net {
         let _ = net.await;
+    }
+    if let Some(poller) = poller {
+        let _ = poller.await;
     }
     let _ = pushed_task.await;
     let _ = link.await;

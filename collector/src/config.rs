@@ -34,6 +34,9 @@ pub struct CollectorConfig {
     /// Logins, lockout, sessions, `/metrics` access (docs/security.md).
     #[serde(default)]
     pub auth: crate::auth::AuthConfig,
+    /// SNMP flags: thresholds (docs/snmp.md).
+    #[serde(default)]
+    pub snmp: crate::snmp::SnmpJudgeConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -18,6 +18,8 @@ pub mod reconcile_cli;
 pub mod reconciler;
 pub mod register;
 pub mod serve;
+pub mod snmp;
+pub mod snmpwatch;
 pub mod store;
 pub mod telemetry;
 pub mod user_cli;

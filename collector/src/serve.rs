@@ -54,6 +54,11 @@ pub fn start(
         cfg.network.clone(),
         rx.clone(),
     )));
+    tasks.push(tokio::spawn(crate::snmpwatch::run_loop(
+        store.clone(),
+        cfg.snmp.clone(),
+        rx.clone(),
+    )));
     let config_now = Arc::new(tokio::sync::Notify::new());
     let push = crate::config_push::ConfigPush {
         broker: cfg.broker(),

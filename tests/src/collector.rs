@@ -130,6 +130,11 @@ impl Collector {
         format!("http://127.0.0.1:{}{path}", self.http_port)
     }
 
+    /// Everything the collector printed so far.
+    pub fn log(&self) -> String {
+        self.proc.log_text()
+    }
+
     pub fn is_running(&mut self) -> bool {
         self.proc.is_running()
     }

@@ -15,6 +15,7 @@ pub mod impair;
 pub mod mqtt;
 pub mod netns;
 pub mod process;
+pub mod snmp;
 pub mod tls;
 
 pub use agent::{Agent, AgentOptions};

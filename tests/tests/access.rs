@@ -141,6 +141,12 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
         ("GET", "/api/v1/network/opd" | "/api/v1/network/services" | "/api/v1/network/devices") => {
             c(route.into(), None, ListWithoutB)
         }
+        // No poller in this fleet: the lists are empty and any id is 404; the scoping itself
+        // is `Caller::sees` on each device's OPD (collector/src/web/snmp.rs).
+        ("GET", "/api/v1/snmp/devices") => c(route.into(), None, ListWithoutB),
+        ("GET", "/api/v1/snmp/devices/{id}/interfaces") => {
+            c("/api/v1/snmp/devices/1/interfaces".into(), None, Refused)
+        }
         ("GET", "/api/v1/agent-config") => c(route.into(), None, ListWithoutB),
         ("PUT" | "DELETE", "/api/v1/agent-config/global") => {
             c(route.into(), Some(json!({})), Refused)

@@ -78,6 +78,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         reconcile_interval_s: 15,
         network: Default::default(),
         auth: Default::default(),
+        snmp: Default::default(),
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;

@@ -64,8 +64,8 @@ pub fn validate_layer(layer: &Value) -> Result<(), String> {
         return Err("a layer is a JSON object like {\"net\": {...}, \"discovery\": {...}}".into());
     };
     for k in m.keys() {
-        if k != "net" && k != "discovery" {
-            return Err(format!("{k}: unknown section (net, discovery)"));
+        if k != "net" && k != "discovery" && k != "snmp" {
+            return Err(format!("{k}: unknown section (net, discovery, snmp)"));
         }
     }
     merge([layer]).map(|_| ())
@@ -74,6 +74,22 @@ pub fn validate_layer(layer: &Value) -> Result<(), String> {
 /// The bounds agents enforce (proto/src/body/config.rs), checked here so a bad value is
 /// refused when it is set rather than ignored on a thousand PCs.
 fn check(c: &PushedConfig) -> Result<(), String> {
+    if let Some(s) = &c.snmp {
+        if s.interval_s < 10 {
+            return Err(format!("snmp.interval_s: {} is below 10", s.interval_s));
+        }
+        if s.concurrency == 0 || s.concurrency > 1024 {
+            return Err(format!(
+                "snmp.concurrency: {} is not between 1 and 1024",
+                s.concurrency
+            ));
+        }
+        for (n, t) in s.targets.iter().enumerate() {
+            if t.host.trim().is_empty() {
+                return Err(format!("snmp.targets[{n}].host: empty"));
+            }
+        }
+    }
     if let Some(n) = &c.net {
         if n.interval_s < 10 {
             return Err(format!("net.interval_s: {} is below 10", n.interval_s));
@@ -165,8 +181,10 @@ mod tests {
     fn bad_layers_name_the_field() {
         let e = validate_layer(&json!({"net": {"interval_s": 5}})).unwrap_err();
         assert!(e.starts_with("net.interval_s:"), "{e}");
-        let e = validate_layer(&json!({"snmp": {}})).unwrap_err();
-        assert!(e.starts_with("snmp:"), "{e}");
+        let e = validate_layer(&json!({"usage": {}})).unwrap_err();
+        assert!(e.starts_with("usage:"), "{e}");
+        let e = validate_layer(&json!({"snmp": {"interval_s": 1}})).unwrap_err();
+        assert!(e.starts_with("snmp.interval_s:"), "{e}");
         let e = validate_layer(&json!({"net": {"interval_s": "x"}})).unwrap_err();
         assert!(e.contains("invalid type"), "{e}");
         let e = validate_layer(&json!({"net": {"http": [{"name": "sipd", "url": "ftp://x"}]}}))

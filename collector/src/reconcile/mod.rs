@@ -219,6 +219,13 @@ pub enum FlagKind {
     RogueDevice,
     NetworkDegraded,
     ServiceDown,
+    // SNMP (issue 5): raised by the SNMP job (`crate::snmp`).
+    SnmpUnreachable,
+    InterfaceErrors,
+    UplinkDown,
+    PrinterSupplyLow,
+    UpsOnBattery,
+    UpsBatteryReplace,
 }
 
 /// What a flag is about.
@@ -237,6 +244,8 @@ pub enum SubjectKind {
     Opd,
     /// An e-Gov HTTP check by its name.
     Service,
+    /// Equipment polled over SNMP, `{agent_id}/{target}`, with `#{interface}` for an interface.
+    SnmpDevice,
 }
 
 /// A difference the engine found: becomes (or keeps open) one flag per subject and kind.
@@ -278,7 +287,7 @@ pub fn reconcile(inputs: &Inputs) -> Reconciliation {
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 12] = [
+    pub const ALL: [FlagKind; 18] = [
         FlagKind::Unregistered,
         FlagKind::Silent,
         FlagKind::HardwareMismatch,
@@ -291,6 +300,22 @@ impl FlagKind {
         FlagKind::RogueDevice,
         FlagKind::NetworkDegraded,
         FlagKind::ServiceDown,
+        FlagKind::SnmpUnreachable,
+        FlagKind::InterfaceErrors,
+        FlagKind::UplinkDown,
+        FlagKind::PrinterSupplyLow,
+        FlagKind::UpsOnBattery,
+        FlagKind::UpsBatteryReplace,
+    ];
+
+    /// The kinds the SNMP job owns (`crate::snmp`).
+    pub const SNMP: [FlagKind; 6] = [
+        FlagKind::SnmpUnreachable,
+        FlagKind::InterfaceErrors,
+        FlagKind::UplinkDown,
+        FlagKind::PrinterSupplyLow,
+        FlagKind::UpsOnBattery,
+        FlagKind::UpsBatteryReplace,
     ];
 
     /// The kinds reconciliation owns: its flag sync resolves only these, so it never
@@ -328,6 +353,12 @@ impl FlagKind {
             FlagKind::RogueDevice => "rogue_device",
             FlagKind::NetworkDegraded => "network_degraded",
             FlagKind::ServiceDown => "service_down",
+            FlagKind::SnmpUnreachable => "snmp_unreachable",
+            FlagKind::InterfaceErrors => "interface_errors",
+            FlagKind::UplinkDown => "uplink_down",
+            FlagKind::PrinterSupplyLow => "printer_supply_low",
+            FlagKind::UpsOnBattery => "ups_on_battery",
+            FlagKind::UpsBatteryReplace => "ups_battery_replace",
         }
     }
 
@@ -369,6 +400,15 @@ impl FlagKind {
             FlagKind::ServiceDown => {
                 "Perwali Ternate 33/2021 Pasal 10 ayat 8; Perwali Denpasar 35/2014 Pasal 17"
             }
+            // Network equipment that stops answering, or whose links fail or err: the LAN is
+            // managed per OPD, the inter-OPD network centrally; and its condition is monitored.
+            FlagKind::SnmpUnreachable | FlagKind::InterfaceErrors | FlagKind::UplinkDown => {
+                "Perwali Ternate 33/2021 Pasal 12 ayat 2, 5, 13; Perwali Kotamobagu Pasal 25"
+            }
+            // The condition of all ICT equipment is monitored, evaluated and reported.
+            FlagKind::PrinterSupplyLow | FlagKind::UpsOnBattery | FlagKind::UpsBatteryReplace => {
+                "Perwali Ternate 33/2021 Pasal 12 ayat 13; Perwali Kotamobagu Pasal 36"
+            }
         }
     }
 
@@ -400,6 +440,18 @@ impl FlagKind {
             (FlagKind::NetworkDegraded, En) => "OPD network degraded",
             (FlagKind::ServiceDown, Id) => "Layanan e-Gov tidak dapat diakses",
             (FlagKind::ServiceDown, En) => "e-Gov service down",
+            (FlagKind::SnmpUnreachable, Id) => "Perangkat jaringan tidak menjawab SNMP",
+            (FlagKind::SnmpUnreachable, En) => "Network device not answering SNMP",
+            (FlagKind::InterfaceErrors, Id) => "Error atau discard antarmuka di atas ambang",
+            (FlagKind::InterfaceErrors, En) => "Interface errors or discards over threshold",
+            (FlagKind::UplinkDown, Id) => "Uplink terputus",
+            (FlagKind::UplinkDown, En) => "Uplink down",
+            (FlagKind::PrinterSupplyLow, Id) => "Persediaan printer hampir habis",
+            (FlagKind::PrinterSupplyLow, En) => "Printer supply low",
+            (FlagKind::UpsOnBattery, Id) => "UPS berjalan dengan baterai",
+            (FlagKind::UpsOnBattery, En) => "UPS on battery",
+            (FlagKind::UpsBatteryReplace, Id) => "Baterai UPS perlu diganti",
+            (FlagKind::UpsBatteryReplace, En) => "UPS battery needs replacement",
         }
     }
 }

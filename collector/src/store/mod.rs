@@ -470,6 +470,27 @@ pub trait Store: accounts::AccountStore + Send + Sync {
         degraded: crate::network::DegradedState,
         now: DateTime<Utc>,
     ) -> Result<NetworkRun>;
+    /// The SNMP job's input: every polled device (with interfaces) and the register.
+    async fn snmp_inputs(
+        &self,
+    ) -> Result<(
+        Vec<crate::snmp::DeviceState>,
+        Vec<crate::snmp::RegisterEntry>,
+    )>;
+    /// Keep the SNMP job's register matches and sync the SNMP flag kinds.
+    async fn save_snmp(
+        &self,
+        findings: Vec<crate::reconcile::Finding>,
+        matches: Vec<crate::snmp::AssetMatch>,
+        now: DateTime<Utc>,
+    ) -> Result<NetworkRun>;
+    /// Polled devices, of one OPD or all.
+    async fn snmp_devices(&self, opd: Option<&str>) -> Result<Vec<sqlite::snmp::DeviceRow>>;
+    /// The interfaces of one polled device; `None` when there is no such device.
+    async fn snmp_interfaces(
+        &self,
+        id: i64,
+    ) -> Result<Option<Vec<pantau_proto::body::snmp::SnmpInterface>>>;
     async fn ip_plan(&self) -> Result<Vec<crate::network::PlanEntry>>;
     /// Replace the whole IP plan; refused (nothing changes) if any entry is invalid.
     async fn replace_ip_plan(&self, entries: Vec<crate::network::PlanEntry>) -> Result<usize>;

@@ -113,6 +113,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/network/opd", Read, ""),
     r("GET", "/api/v1/network/services", Read, ""),
     r("GET", "/api/v1/network/devices", Read, ""),
+    r("GET", "/api/v1/snmp/devices", Read, ""),
+    r("GET", "/api/v1/snmp/devices/{id}/interfaces", Read, ""),
     r("GET", "/api/v1/agent-config", Read, ""),
     r(
         "PUT",

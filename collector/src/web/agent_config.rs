@@ -58,6 +58,8 @@ async fn list(
     let mut out = Vec::new();
     for l in s.store.config_layers().await? {
         if layer_visible(&s, &c, l.scope, &l.key).await? {
+            let mut l = l;
+            crate::snmp::redact_secrets(&mut l.layer);
             out.push(l);
         }
     }
@@ -149,5 +151,8 @@ async fn merged(
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     super::hosts::visible_agent(&s, &c, &id).await?;
-    Ok(Json(s.store.agent_config(&id).await?.unwrap_or_default()))
+    let merged = s.store.agent_config(&id).await?.unwrap_or_default();
+    let mut v = serde_json::to_value(merged).map_err(anyhow::Error::from)?;
+    crate::snmp::redact_secrets(&mut v);
+    Ok(Json(v))
 }

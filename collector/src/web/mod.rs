@@ -10,6 +10,7 @@ mod hosts;
 mod login;
 mod network;
 mod reconcile;
+mod snmp;
 
 use crate::store::Store;
 use crate::telemetry::Telemetry;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(flags::routes())
         .merge(reconcile::routes())
         .merge(network::routes())
+        .merge(snmp::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
         .layer(axum::middleware::from_fn_with_state(

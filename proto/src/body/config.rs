@@ -13,6 +13,9 @@ pub struct PushedConfig {
     pub version: u64,
     pub net: Option<NetProbeConfig>,
     pub discovery: Option<DiscoveryConfig>,
+    /// SNMP polling (`poller` role): targets with their credentials. Only the per-agent layer
+    /// should carry it, so credentials reach only the poller that uses them.
+    pub snmp: Option<super::snmp_config::SnmpConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,8 @@ pub mod health;
 pub mod inventory;
 pub mod metrics;
 pub mod net;
+pub mod snmp;
+pub mod snmp_config;
 pub mod status;
 
 pub use config::PushedConfig;
@@ -17,6 +19,7 @@ pub use health::Health;
 pub use inventory::Inventory;
 pub use metrics::{MetricsBatch, Sample};
 pub use net::NetReport;
+pub use snmp::SnmpReport;
 pub use status::{AgentState, Status};
 
 use crate::Kind;
@@ -30,6 +33,7 @@ pub enum Body {
     Status(Status),
     Net(Box<NetReport>),
     Discovery(DiscoveryReport),
+    Snmp(Box<SnmpReport>),
     /// A kind whose body this build does not model yet; kept as JSON.
     Other(Value),
 }
@@ -50,6 +54,7 @@ impl Body {
             Kind::Status => Body::Status(typed(value)?),
             Kind::Net => Body::Net(Box::new(typed(value)?)),
             Kind::Discovery => Body::Discovery(typed(value)?),
+            Kind::Snmp => Body::Snmp(Box::new(typed(value)?)),
             _ => Body::Other(value.clone()),
         })
     }

@@ -17,6 +17,7 @@ mod query;
 mod reconcile;
 mod register;
 mod schema;
+pub mod snmp;
 mod summary;
 mod write;
 
@@ -228,6 +229,37 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn snmp_inputs(
+        &self,
+    ) -> Result<(
+        Vec<crate::snmp::DeviceState>,
+        Vec<crate::snmp::RegisterEntry>,
+    )> {
+        self.read(snmp::inputs).await
+    }
+
+    async fn save_snmp(
+        &self,
+        findings: Vec<crate::reconcile::Finding>,
+        matches: Vec<crate::snmp::AssetMatch>,
+        now: DateTime<Utc>,
+    ) -> Result<NetworkRun> {
+        self.write(move |c| snmp::save(c, &findings, &matches, now))
+            .await
+    }
+
+    async fn snmp_devices(&self, opd: Option<&str>) -> Result<Vec<snmp::DeviceRow>> {
+        let opd = opd.map(str::to_owned);
+        self.read(move |c| snmp::devices(c, opd.as_deref())).await
+    }
+
+    async fn snmp_interfaces(
+        &self,
+        id: i64,
+    ) -> Result<Option<Vec<pantau_proto::body::snmp::SnmpInterface>>> {
+        self.read(move |c| snmp::interfaces(c, id)).await
+    }
+
     async fn ip_plan(&self) -> Result<Vec<crate::network::PlanEntry>> {
         self.read(network::plan).await
     }
@@ -298,5 +330,7 @@ mod bench_tests;
 mod network_tests;
 #[cfg(test)]
 mod reconcile_tests;
+#[cfg(test)]
+mod snmp_tests;
 #[cfg(test)]
 mod tests;

@@ -75,6 +75,13 @@ pub fn set(
             if let Err(e) = pushed::validate_layer(l) {
                 crate::refuse!("layer: {e}");
             }
+            // Credentials reach only the poller that uses them: SNMP targets (which carry
+            // them) are refused in a global or OPD layer, which every agent receives.
+            if scope != pushed::Scope::Agent && l.pointer("/snmp/targets").is_some() {
+                crate::refuse!(
+                    "layer: snmp.targets: SNMP targets carry credentials and go only in an agent layer (scope agent), so only that poller receives them"
+                );
+            }
             c.execute(
                 "INSERT OR REPLACE INTO agent_config (scope, key, layer, updated_at, updated_by)
                  VALUES (?1, ?2, ?3, ?4, ?5)",

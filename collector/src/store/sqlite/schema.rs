@@ -330,6 +330,32 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     "#,
+    // 7: SNMP polling (issue 5): the latest state of every polled device and interface.
+    r#"
+    -- One row per (poller, target): the newest report wins. `device` is the SnmpDevice
+    -- without its interfaces (JSON); asset_key/match_rule are set by the SNMP job.
+    CREATE TABLE snmp_devices (
+        id             INTEGER PRIMARY KEY,
+        agent_id       TEXT NOT NULL,
+        opd            TEXT NOT NULL,
+        target         TEXT NOT NULL,
+        address        TEXT NOT NULL,
+        ts             TEXT NOT NULL,
+        reachable      INTEGER NOT NULL,
+        last_reachable TEXT,
+        device         TEXT NOT NULL,
+        asset_key      TEXT,
+        match_rule     TEXT,
+        UNIQUE (agent_id, target)
+    );
+    CREATE INDEX snmp_devices_by_opd ON snmp_devices(opd);
+    CREATE TABLE snmp_interfaces (
+        device_id INTEGER NOT NULL REFERENCES snmp_devices(id) ON DELETE CASCADE,
+        if_index  INTEGER NOT NULL,
+        data      TEXT NOT NULL,
+        PRIMARY KEY (device_id, if_index)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

@@ -76,6 +76,7 @@ fn one(tx: &Transaction, m: &Accepted) -> anyhow::Result<Outcome> {
         Body::Metrics(b) => metrics(tx, &env.agent_id, env.seq, b)?,
         Body::Net(r) => super::network::net(tx, &env.agent_id, env.ts, r)?,
         Body::Discovery(d) => super::network::discovery(tx, &env.agent_id, env.ts, d)?,
+        Body::Snmp(r) => super::snmp::report(tx, &env.agent_id, env.ts, r)?,
         // Kinds without a model yet are indexed (so delivery figures stay right) but not kept.
         _ => {}
     }
