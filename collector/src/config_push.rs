@@ -163,7 +163,7 @@ mod tests {
         .await
         .expect("config published within 20 s");
         let cfg: pantau_proto::body::PushedConfig = serde_json::from_slice(&got.payload).unwrap();
-        assert_eq!(cfg.net.unwrap().interval_s, 45);
+        assert_eq!(cfg.net.unwrap().interval_s, Some(45));
         assert!(cfg.version > 0);
     }
 }

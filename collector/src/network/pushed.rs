@@ -91,13 +91,23 @@ fn check(c: &PushedConfig) -> Result<(), String> {
         }
     }
     if let Some(n) = &c.net {
-        if n.interval_s < 10 {
-            return Err(format!("net.interval_s: {} is below 10", n.interval_s));
+        if let Some(v) = n.interval_s.filter(|v| *v < 10) {
+            return Err(format!("net.interval_s: {v} is below 10"));
         }
-        if n.pings == 0 || n.pings > 50 {
-            return Err(format!("net.pings: {} is not within 1..=50", n.pings));
+        // The agent's own bound (agent/src/net/pushed.rs MAX_PINGS): a value it would refuse
+        // is refused here, when it is set.
+        if let Some(v) = n.pings.filter(|v| !(1..=20).contains(v)) {
+            return Err(format!("net.pings: {v} is not within 1..=20"));
         }
-        for (i, h) in n.http.iter().enumerate() {
+        if let Some(t) = n.targets.as_ref().filter(|t| t.len() > 50) {
+            return Err(format!("net.targets: {} targets, at most 50", t.len()));
+        }
+        for (i, t) in n.targets.iter().flatten().enumerate() {
+            if t.host.trim().is_empty() {
+                return Err(format!("net.targets[{i}].host: empty"));
+            }
+        }
+        for (i, h) in n.http.iter().flatten().enumerate() {
             if h.name.trim().is_empty() {
                 return Err(format!("net.http[{i}].name: empty"));
             }
@@ -131,10 +141,20 @@ mod tests {
         let opd = json!({"net": {"dns": ["c.go.id"]}, "discovery": {"enabled": true}});
         let agent = json!({"net": {"interval_s": 30}});
         let c = merge([&global, &opd, &agent]).unwrap();
-        let net = c.net.unwrap();
-        assert_eq!(net.interval_s, 30);
-        assert_eq!(net.dns, vec!["c.go.id"]);
-        assert_eq!(net.pings, 5, "defaults fill the rest");
+        let net = c.net.clone().unwrap();
+        assert_eq!(net.interval_s, Some(30));
+        assert_eq!(net.dns, Some(vec!["c.go.id".to_string()]));
+        assert_eq!(
+            net.pings, None,
+            "unset stays unset: the agent keeps its file's value"
+        );
+        // Only the keys some layer set reach the agent.
+        let doc = serde_json::to_value(&c).unwrap();
+        assert_eq!(
+            doc["net"],
+            json!({"interval_s": 30, "dns": ["c.go.id"]}),
+            "{doc}"
+        );
         let d = c.discovery.unwrap();
         assert_eq!(d.enabled, Some(true));
         assert_eq!(
@@ -181,6 +201,8 @@ mod tests {
     fn bad_layers_name_the_field() {
         let e = validate_layer(&json!({"net": {"interval_s": 5}})).unwrap_err();
         assert!(e.starts_with("net.interval_s:"), "{e}");
+        let e = validate_layer(&json!({"net": {"pings": 21}})).unwrap_err();
+        assert!(e.starts_with("net.pings:"), "{e}");
         let e = validate_layer(&json!({"usage": {}})).unwrap_err();
         assert!(e.starts_with("usage:"), "{e}");
         let e = validate_layer(&json!({"snmp": {"interval_s": 1}})).unwrap_err();

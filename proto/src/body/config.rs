@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct PushedConfig {
     /// Increases with every change, so an agent can log which version it applied.
     pub version: u64,
-    pub net: Option<NetProbeConfig>,
+    pub net: Option<NetProbePatch>,
     pub discovery: Option<DiscoveryConfig>,
     /// SNMP polling (`poller` role): targets with their credentials. Only the per-agent layer
     /// should carry it, so credentials reach only the poller that uses them.
@@ -43,6 +43,52 @@ impl Default for NetProbeConfig {
             dns: Vec::new(),
             http: Vec::new(),
         }
+    }
+}
+
+/// The `net` section as the collector sends it: only the keys some layer set. Every key
+/// absent keeps the agent's file `[net]` value (a struct of plain fields would send defaults
+/// for them and silently replace the file's targets, names and checks).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NetProbePatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pings: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<ProbeTarget>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<Vec<HttpCheck>>,
+}
+
+impl NetProbePatch {
+    /// `base` with every key this patch sets replaced.
+    pub fn apply(&self, base: &NetProbeConfig) -> NetProbeConfig {
+        let mut c = base.clone();
+        if let Some(v) = self.interval_s {
+            c.interval_s = v;
+        }
+        if let Some(v) = self.pings {
+            c.pings = v;
+        }
+        if let Some(v) = self.gateway {
+            c.gateway = v;
+        }
+        if let Some(v) = &self.targets {
+            c.targets = v.clone();
+        }
+        if let Some(v) = &self.dns {
+            c.dns = v.clone();
+        }
+        if let Some(v) = &self.http {
+            c.http = v.clone();
+        }
+        c
     }
 }
 

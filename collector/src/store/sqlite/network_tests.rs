@@ -442,8 +442,8 @@ async fn pushed_config_merges_layers_and_publishes_only_changes() {
     let pending = f.s.configs_to_publish(false).await.unwrap();
     assert_eq!(pending.len(), 2);
     assert_eq!(pending[0].0, "pc-1");
-    assert_eq!(pending[0].1.net.as_ref().unwrap().interval_s, 30);
-    assert_eq!(pending[1].1.net.as_ref().unwrap().interval_s, 60);
+    assert_eq!(pending[0].1.net.as_ref().unwrap().interval_s, Some(30));
+    assert_eq!(pending[1].1.net.as_ref().unwrap().interval_s, Some(60));
     for (id, cfg) in &pending {
         f.s.config_published(id, cfg).await.unwrap();
     }
