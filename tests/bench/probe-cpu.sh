@@ -25,7 +25,7 @@ WARMUP=${PROBE_WARMUP_S:-70}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/pantau-probe.XXXXXX)}
 mkdir -p "$OUT"
 COLLECTD=/usr/sbin/collectd
-if [ ! -x "$COLLECTD" ] || [ ! -e /usr/lib/collectd/ping.so ]; then
+if [ ! -x "$COLLECTD" ] || [ ! -e /usr/lib/collectd/ping.so ] || ! ldconfig -p | grep -q liboping; then
     apt-get install -y -qq --no-install-recommends collectd-core liboping0 >/dev/null
 fi
 AGENT=${BENCH_AGENT_BIN:-}
@@ -78,6 +78,7 @@ bench_track $P_COLL
 
 cpu_ns() { # pid: sum of schedstat run time over all threads
     local t s=0
+    kill -0 "$1" 2>/dev/null || { echo "process $1 is gone; see the logs in $OUT" >&2; exit 1; }
     for t in /proc/"$1"/task/*/schedstat; do s=$((s + $(cut -d' ' -f1 "$t"))); done
     echo $s
 }
