@@ -75,16 +75,13 @@ pub fn validate_layer(layer: &Value) -> Result<(), String> {
 /// refused when it is set rather than ignored on a thousand PCs.
 fn check(c: &PushedConfig) -> Result<(), String> {
     if let Some(s) = &c.snmp {
-        if s.interval_s < 10 {
-            return Err(format!("snmp.interval_s: {} is below 10", s.interval_s));
+        if let Some(v) = s.interval_s.filter(|v| *v < 10) {
+            return Err(format!("snmp.interval_s: {v} is below 10"));
         }
-        if s.concurrency == 0 || s.concurrency > 1024 {
-            return Err(format!(
-                "snmp.concurrency: {} is not between 1 and 1024",
-                s.concurrency
-            ));
+        if let Some(v) = s.concurrency.filter(|v| !(1..=1024).contains(v)) {
+            return Err(format!("snmp.concurrency: {v} is not between 1 and 1024"));
         }
-        for (n, t) in s.targets.iter().enumerate() {
+        for (n, t) in s.targets.iter().flatten().enumerate() {
             if t.host.trim().is_empty() {
                 return Err(format!("snmp.targets[{n}].host: empty"));
             }
@@ -195,6 +192,13 @@ mod tests {
             let e = validate_layer(&layer).unwrap_err();
             assert!(e.starts_with(field), "{layer}: {e}");
         }
+    }
+
+    #[test]
+    fn snmp_keys_left_out_stay_out_and_enabled_is_never_sent() {
+        let agent = json!({"snmp": {"interval_s": 60, "enabled": true}});
+        let doc = serde_json::to_value(merge([&agent]).unwrap()).unwrap();
+        assert_eq!(doc["snmp"], json!({"interval_s": 60}), "{doc}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub struct PushedConfig {
     pub discovery: Option<DiscoveryConfig>,
     /// SNMP polling (`poller` role): targets with their credentials. Only the per-agent layer
     /// should carry it, so credentials reach only the poller that uses them.
-    pub snmp: Option<super::snmp_config::SnmpConfig>,
+    pub snmp: Option<super::snmp_config::SnmpPatch>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

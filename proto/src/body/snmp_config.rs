@@ -22,6 +22,28 @@ pub struct SnmpConfig {
     pub targets: Vec<SnmpTarget>,
 }
 
+/// The `snmp` section as the collector sends it: only the keys some layer set, so the
+/// poller's file `[snmp]` keeps every other value (as [`super::config::NetProbePatch`] does
+/// for `net`). `enabled` is file-only on the agent and never sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SnmpPatch {
+    #[serde(skip_serializing)]
+    pub enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_repetitions: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<SnmpTarget>>,
+}
+
 impl Default for SnmpConfig {
     fn default() -> Self {
         SnmpConfig {
