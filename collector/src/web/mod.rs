@@ -5,6 +5,7 @@
 pub mod access;
 mod agent_config;
 mod assets;
+pub mod chart;
 mod flags;
 mod hosts;
 mod login;
