@@ -8,6 +8,7 @@ mod assets;
 pub mod chart;
 mod flags;
 mod hosts;
+mod jaringan;
 mod login;
 mod network;
 mod reconcile;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(flags::routes())
         .merge(reconcile::routes())
         .merge(network::routes())
+        .merge(jaringan::routes())
         .merge(snmp::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
