@@ -141,6 +141,12 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
         ("GET", "/api/v1/network/opd" | "/api/v1/network/services" | "/api/v1/network/devices") => {
             c(route.into(), None, ListWithoutB)
         }
+        ("GET", "/jaringan") => c(route.into(), None, ListWithoutB),
+        ("GET", "/api/v1/network/opd/{opd}/history") => c(
+            format!("/api/v1/network/opd/{OPD_B}/history?window=24h"),
+            None,
+            Refused,
+        ),
         // No poller in this fleet: the lists are empty and any id is 404; the scoping itself
         // is `Caller::sees` on each device's OPD (collector/src/web/snmp.rs).
         ("GET", "/api/v1/snmp/devices") => c(route.into(), None, ListWithoutB),

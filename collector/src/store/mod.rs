@@ -498,6 +498,15 @@ pub trait Store: accounts::AccountStore + Send + Sync {
     async fn lan_devices(&self, opd: Option<&str>) -> Result<Vec<crate::network::LanDevice>>;
     /// The newest net report of every host that sent one.
     async fn latest_net(&self) -> Result<Vec<crate::network::LatestNet>>;
+    /// One OPD's network health between `from` and `to`, `step` seconds apart, averaged
+    /// over its agents: `net_loss:gateway`, `net_rtt:gateway`, `http_up:{check}`.
+    async fn net_history(
+        &self,
+        opd: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: i64,
+    ) -> Result<(Resolution, Vec<Series>)>;
     async fn config_layers(&self) -> Result<Vec<ConfigLayer>>;
     /// Set or (with `None`) remove one layer; refused (422) naming the field if invalid.
     async fn set_config_layer(

@@ -70,6 +70,7 @@ use Access::*;
 pub const ROUTES: &[Route] = &[
     r("GET", "/", Read, ""),
     r("GET", "/login", Login, ""),
+    r("GET", "/jaringan", Read, ""),
     r("POST", "/login", Login, "login"),
     r("POST", "/logout", Login, "logout"),
     r("GET", "/metrics", Open, ""),
@@ -113,6 +114,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/network/opd", Read, ""),
     r("GET", "/api/v1/network/services", Read, ""),
     r("GET", "/api/v1/network/devices", Read, ""),
+    r("GET", "/api/v1/network/opd/{opd}/history", Read, ""),
     r("GET", "/api/v1/snmp/devices", Read, ""),
     r("GET", "/api/v1/snmp/devices/{id}/interfaces", Read, ""),
     r("GET", "/api/v1/agent-config", Read, ""),

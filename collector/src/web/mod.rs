@@ -5,8 +5,10 @@
 pub mod access;
 mod agent_config;
 mod assets;
+pub mod chart;
 mod flags;
 mod hosts;
+mod jaringan;
 mod login;
 mod network;
 mod reconcile;
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(flags::routes())
         .merge(reconcile::routes())
         .merge(network::routes())
+        .merge(jaringan::routes())
         .merge(snmp::routes())
         .merge(agent_config::routes())
         .merge(login::routes())

@@ -9,6 +9,7 @@
 mod accounts;
 mod facts;
 mod flags;
+mod history;
 mod lines;
 mod maintain;
 mod network;
@@ -277,6 +278,19 @@ impl Store for SqliteStore {
 
     async fn latest_net(&self) -> Result<Vec<crate::network::LatestNet>> {
         self.read(network::latest).await
+    }
+
+    async fn net_history(
+        &self,
+        opd: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: i64,
+    ) -> Result<(Resolution, Vec<Series>)> {
+        let opd = opd.to_owned();
+        let (from, to) = (from.timestamp(), to.timestamp());
+        self.read(move |c| history::opd(c, &opd, from, to, step))
+            .await
     }
 
     async fn config_layers(&self) -> Result<Vec<ConfigLayer>> {

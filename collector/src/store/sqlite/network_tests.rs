@@ -464,3 +464,68 @@ async fn pushed_config_merges_layers_and_publishes_only_changes() {
     // After a reconnection everything is sent again.
     assert_eq!(f.s.configs_to_publish(true).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn net_history_averages_an_opds_agents_per_bucket_and_keeps_other_opds_out() {
+    let mut f = Fleet::new();
+    f.enroll("pc-1", "0101").await;
+    f.enroll("pc-2", "0101").await;
+    f.enroll("pc-3", "0202").await;
+    let b = base().timestamp();
+    let t1 = b - b % 900;
+    let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
+    f.net("pc-1", at(t1), 0.0, 2.0, &[("sipd", true)]).await;
+    f.net("pc-2", at(t1 + 60), 20.0, 4.0, &[("sipd", false)])
+        .await;
+    f.net("pc-3", at(t1), 100.0, 50.0, &[("sipd", false)]).await;
+    f.net("pc-1", at(t1 + 900), 10.0, 6.0, &[]).await;
+
+    let (res, series) =
+        f.s.net_history("0101", at(t1), at(t1 + 1800), 900)
+            .await
+            .unwrap();
+    assert_eq!(res, Resolution::Raw);
+    let got: Vec<(&str, Vec<(i64, f64)>)> = series
+        .iter()
+        .map(|s| {
+            let pts = s.points.iter().map(|p| (p.0, p.1)).collect();
+            (s.name.as_str(), pts)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("http_up:sipd", vec![(t1, 0.5)]),
+            ("net_loss:gateway", vec![(t1, 10.0), (t1 + 900, 10.0)]),
+            ("net_rtt:gateway", vec![(t1, 3.0), (t1 + 900, 6.0)]),
+        ],
+        "http_ms, cert_days and other OPDs stay out"
+    );
+
+    // A week reads the hourly rollups once maintenance has folded the points in.
+    f.s.maintain(at(t1 + 4 * 3600), Retention::default())
+        .await
+        .unwrap();
+    let h0 = t1 - t1 % 3600;
+    let (res, series) =
+        f.s.net_history("0101", at(h0), at(h0 + 7200), 3600)
+            .await
+            .unwrap();
+    assert_eq!(res, Resolution::H1);
+    let loss = series
+        .iter()
+        .find(|s| s.name == "net_loss:gateway")
+        .unwrap();
+    assert!(
+        loss.points.iter().all(|p| p.0 % 3600 == 0 && p.3 <= 20.0),
+        "{loss:?}"
+    );
+    assert!(!loss.points.is_empty());
+    let other =
+        f.s.net_history("0202", at(h0), at(h0 + 7200), 3600)
+            .await
+            .unwrap()
+            .1;
+    let loss3 = other.iter().find(|s| s.name == "net_loss:gateway").unwrap();
+    assert!(loss3.points.iter().all(|p| p.1 == 100.0));
+}
