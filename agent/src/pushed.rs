@@ -34,13 +34,31 @@ pub fn apply(file: &Settings, doc: Option<&[u8]>) -> Result<(u64, Settings), Str
         None | Some([]) => return Ok((0, file.clone())),
         Some(d) => d,
     };
-    // Checks size, JSON and the shape of the whole document, then merges `net`.
-    let (version, net) = crate::net::pushed::merge(&file.net, doc)?;
-    let typed: PushedConfig = serde_json::from_slice(doc)
-        .map_err(|e| format!("pushed config has the wrong shape: {e}"))?;
-    let scout = crate::scout::pushed::merge(&file.scout, typed.discovery.as_ref())?;
-    let (_, snmp) = crate::snmp::pushed::merge(&file.snmp, doc)?;
+    let pushed = parse(doc)?;
+    let net = crate::net::pushed::merge(&file.net, pushed.net.as_ref())?;
+    let scout = crate::scout::pushed::merge(&file.scout, pushed.discovery.as_ref())?;
+    let snmp = crate::snmp::pushed::merge(&file.snmp, pushed.snmp.as_ref())?;
+    let version = pushed.version;
     Ok((version, Settings { net, scout, snmp }))
+}
+
+/// A pushed document, checked once for size, JSON and the shape of every section; each
+/// section's own bounds are checked where it is merged.
+pub fn parse(doc: &[u8]) -> Result<PushedConfig, String> {
+    use pantau_proto::Kind;
+    if doc.len() > Kind::Config.max_bytes() {
+        return Err(format!(
+            "pushed config is {} bytes, more than the {} allowed",
+            doc.len(),
+            Kind::Config.max_bytes()
+        ));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(doc).map_err(|e| format!("pushed config is not JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("pushed config must be a JSON object".into());
+    }
+    serde_json::from_value(value).map_err(|e| format!("pushed config has the wrong shape: {e}"))
 }
 
 /// What the loops watch.

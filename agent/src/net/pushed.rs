@@ -3,8 +3,7 @@
 //! keys keep the file's value. A document that is too large, malformed or out of bounds is
 //! refused as a whole; the caller keeps what it had.
 
-use pantau_proto::body::config::{NetProbeConfig, PushedConfig};
-use pantau_proto::Kind;
+use pantau_proto::body::config::{NetProbeConfig, NetProbePatch};
 
 pub const MAX_TARGETS: usize = 50;
 pub const MAX_DNS: usize = 50;
@@ -12,36 +11,15 @@ pub const MAX_HTTP: usize = 50;
 pub const MIN_INTERVAL_S: u64 = 10;
 pub const MAX_PINGS: u32 = 20;
 
-/// The effective `net` settings: `base` (from the file) with the pushed document's `net`
-/// over it. Returns the document's version too.
-pub fn merge(base: &NetProbeConfig, doc: &[u8]) -> Result<(u64, NetProbeConfig), String> {
-    if doc.len() > Kind::Config.max_bytes() {
-        return Err(format!(
-            "pushed config is {} bytes, more than the {} allowed",
-            doc.len(),
-            Kind::Config.max_bytes()
-        ));
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(doc).map_err(|e| format!("pushed config is not JSON: {e}"))?;
-    // Checks the shape (types of every known field) before anything is taken from it.
-    let typed: PushedConfig = serde_json::from_value(value.clone())
-        .map_err(|e| format!("pushed config has the wrong shape: {e}"))?;
-    let mut merged = serde_json::to_value(base).expect("config serializes");
-    if let (Some(serde_json::Value::Object(net)), serde_json::Value::Object(m)) =
-        (value.get("net"), &mut merged)
-    {
-        for (k, v) in net {
-            // Keys this agent does not know are ignored: a newer collector may send more.
-            if m.contains_key(k) {
-                m.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    let merged: NetProbeConfig =
-        serde_json::from_value(merged).map_err(|e| format!("pushed net config: {e}"))?;
+/// The effective `net` settings: `base` (from the file) with the keys the collector sent
+/// (`None`: no `net` section) over it, within the bounds below.
+pub fn merge(
+    base: &NetProbeConfig,
+    pushed: Option<&NetProbePatch>,
+) -> Result<NetProbeConfig, String> {
+    let merged = pushed.map_or_else(|| base.clone(), |p| p.apply(base));
     validate(&merged).map_err(|e| format!("pushed net config: {e}"))?;
-    Ok((typed.version, merged))
+    Ok(merged)
 }
 
 /// Bounds that keep a round small whatever the configuration says.
@@ -88,6 +66,12 @@ mod tests {
     use super::*;
     use pantau_proto::body::config::ProbeTarget;
 
+    /// A whole document as the agent takes it: parsed once, then the net section merged.
+    fn merge_doc(base: &NetProbeConfig, doc: &[u8]) -> Result<(u64, NetProbeConfig), String> {
+        let pushed = crate::pushed::parse(doc)?;
+        Ok((pushed.version, merge(base, pushed.net.as_ref())?))
+    }
+
     fn base() -> NetProbeConfig {
         NetProbeConfig {
             interval_s: 120,
@@ -105,7 +89,7 @@ mod tests {
     #[test]
     fn pushed_keys_replace_absent_keys_stay() {
         let doc = br#"{"version": 7, "net": {"pings": 10, "targets": [{"name": "pusat", "host": "10.1.0.1", "tcp_port": 80}], "future_knob": 1}, "discovery": null}"#;
-        let (version, c) = merge(&base(), doc).unwrap();
+        let (version, c) = merge_doc(&base(), doc).unwrap();
         assert_eq!(version, 7);
         assert_eq!(c.pings, 10);
         assert_eq!(c.targets.len(), 1);
@@ -114,7 +98,7 @@ mod tests {
         assert_eq!(c.interval_s, 120, "from the file");
         assert_eq!(c.dns, base().dns, "from the file");
 
-        let (_, same) = merge(&base(), br#"{"version": 1}"#).unwrap();
+        let (_, same) = merge_doc(&base(), br#"{"version": 1}"#).unwrap();
         assert_eq!(same, base(), "no net section: the file's settings");
     }
 
@@ -136,9 +120,12 @@ mod tests {
             r#"{"net": {"http": [{"name": "x", "url": "https://x", "timeout_s": 0}]}}"#.to_owned(),
         ];
         for doc in &cases {
-            assert!(merge(&base(), doc.as_bytes()).is_err(), "{doc} accepted");
+            assert!(
+                merge_doc(&base(), doc.as_bytes()).is_err(),
+                "{doc} accepted"
+            );
         }
-        let huge = vec![b' '; Kind::Config.max_bytes() + 1];
-        assert!(merge(&base(), &huge).unwrap_err().contains("bytes"));
+        let huge = vec![b' '; pantau_proto::Kind::Config.max_bytes() + 1];
+        assert!(merge_doc(&base(), &huge).unwrap_err().contains("bytes"));
     }
 }

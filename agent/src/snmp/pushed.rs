@@ -4,53 +4,39 @@
 //! poller is decided on the machine, never by a pushed document (the collector's merged
 //! config always carries the key). A document out of bounds is refused whole.
 
-use pantau_proto::body::snmp_config::SnmpConfig;
-use pantau_proto::body::PushedConfig;
-use pantau_proto::Kind;
+use pantau_proto::body::snmp_config::{SnmpConfig, SnmpPatch};
 
 pub const MIN_INTERVAL_S: u64 = 10;
 pub const MAX_TARGETS: usize = 5000;
 pub const MAX_CONCURRENCY: usize = 1024;
 
-pub fn merge(base: &SnmpConfig, doc: &[u8]) -> Result<(u64, SnmpConfig), String> {
-    if doc.len() > Kind::Config.max_bytes() {
-        return Err(format!(
-            "pushed config is {} bytes, more than the {} allowed",
-            doc.len(),
-            Kind::Config.max_bytes()
-        ));
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(doc).map_err(|e| format!("pushed config is not JSON: {e}"))?;
-    if !value.is_object() {
-        return Err("pushed config must be a JSON object".into());
-    }
-    let typed: PushedConfig = serde_path_to_error(&value)?;
-    let mut merged = serde_json::to_value(base).expect("config serializes");
-    let mut pushed_targets = Vec::new();
-    if let (Some(serde_json::Value::Object(s)), serde_json::Value::Object(m)) =
-        (value.get("snmp"), &mut merged)
-    {
-        for (k, v) in s {
-            if k == "targets" {
-                pushed_targets = v.as_array().cloned().unwrap_or_default();
-            } else if k != "enabled" && m.contains_key(k) {
-                m.insert(k.clone(), v.clone());
-            }
+/// The effective `snmp` settings: `base` (the file's `[snmp]`) with the keys the collector
+/// sent over it. `enabled` stays the file's: the file decides whether this agent polls. Pushed
+/// targets come first and the file's extra targets are kept after them.
+pub fn merge(base: &SnmpConfig, pushed: Option<&SnmpPatch>) -> Result<SnmpConfig, String> {
+    let mut c = base.clone();
+    if let Some(p) = pushed {
+        if let Some(v) = p.interval_s {
+            c.interval_s = v;
+        }
+        if let Some(v) = p.timeout_ms {
+            c.timeout_ms = v;
+        }
+        if let Some(v) = p.retries {
+            c.retries = v;
+        }
+        if let Some(v) = p.concurrency {
+            c.concurrency = v;
+        }
+        if let Some(v) = p.max_repetitions {
+            c.max_repetitions = v;
+        }
+        if let Some(t) = &p.targets {
+            c.targets = t.iter().chain(&base.targets).cloned().collect();
         }
     }
-    if let Some(serde_json::Value::Array(t)) = merged.get_mut("targets") {
-        let file = std::mem::take(t);
-        *t = pushed_targets.into_iter().chain(file).collect();
-    }
-    let merged: SnmpConfig =
-        serde_json::from_value(merged).map_err(|e| format!("pushed snmp config: {e}"))?;
-    validate(&merged).map_err(|e| format!("pushed snmp config: {e}"))?;
-    Ok((typed.version, merged))
-}
-
-fn serde_path_to_error(v: &serde_json::Value) -> Result<PushedConfig, String> {
-    serde_json::from_value(v.clone()).map_err(|e| format!("pushed config has the wrong shape: {e}"))
+    validate(&c).map_err(|e| format!("pushed snmp config: {e}"))?;
+    Ok(c)
 }
 
 pub fn validate(c: &SnmpConfig) -> Result<(), String> {
@@ -94,6 +80,12 @@ mod tests {
     use super::*;
     use pantau_proto::body::snmp_config::{Secret, SnmpCredentials, SnmpTarget};
 
+    /// A whole document as the agent takes it: parsed once, then the snmp section merged.
+    fn merge_doc(base: &SnmpConfig, doc: &[u8]) -> Result<(u64, SnmpConfig), String> {
+        let pushed = crate::pushed::parse(doc)?;
+        Ok((pushed.version, merge(base, pushed.snmp.as_ref())?))
+    }
+
     fn base() -> SnmpConfig {
         SnmpConfig {
             enabled: true,
@@ -114,7 +106,7 @@ mod tests {
     fn pushed_targets_come_first_and_file_extras_stay() {
         let doc = br#"{"version": 3, "snmp": {"enabled": false, "retries": 1, "targets": [{"name": "sw-core", "host": "10.1.0.2",
             "credentials": {"version": "v3", "user": "pantau", "auth_password": "a", "priv_password": "p"}}]}}"#;
-        let (v, c) = merge(&base(), doc).unwrap();
+        let (v, c) = merge_doc(&base(), doc).unwrap();
         assert_eq!(v, 3);
         assert_eq!(c.retries, 1);
         assert!(c.enabled, "the file decides whether this agent polls");
@@ -135,7 +127,10 @@ mod tests {
             r#"{"snmp": {"targets": [{"name": "x", "host": "h", "credentials": {"version": "v1"}}]}}"#,
             "[]",
         ] {
-            assert!(merge(&base(), doc.as_bytes()).is_err(), "{doc} accepted");
+            assert!(
+                merge_doc(&base(), doc.as_bytes()).is_err(),
+                "{doc} accepted"
+            );
         }
     }
 }
