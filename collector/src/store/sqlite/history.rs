@@ -44,18 +44,6 @@ pub fn opd(
         ),
     };
     let mut st = c.prepare(&sql)?;
-    let mut out: Vec<Series> = Vec::new();
-    let mut rows = st.query(params![step, opd, from, to])?;
-    while let Some(r) = rows.next()? {
-        let name: String = r.get(0)?;
-        let point = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
-        match out.last_mut() {
-            Some(s) if s.name == name => s.points.push(point),
-            _ => out.push(Series {
-                name,
-                points: vec![point],
-            }),
-        }
-    }
+    let out = super::query::collect_series(st.query(params![step, opd, from, to])?)?;
     Ok((res, out))
 }

@@ -70,9 +70,7 @@ pub fn discovery(
     sent: DateTime<Utc>,
     d: &DiscoveryReport,
 ) -> anyhow::Result<()> {
-    let opd: String = tx.query_row("SELECT opd FROM agents WHERE agent_id = ?1", [agent], |r| {
-        r.get(0)
-    })?;
+    let opd = super::query::agent_opd(tx, agent)?;
     let ts = d.ts.unwrap_or(sent);
     for dev in &d.devices {
         // A malformed entry is skipped, not stored: the rest of the report is still good.

@@ -169,8 +169,13 @@ pub fn series(
         }
     };
     let mut st = c.prepare(&sql)?;
+    let out = collect_series(st.query(params_from_iter(args))?)?;
+    Ok((res, out))
+}
+
+/// Rows of `(name, ts, avg, min, max)` ordered by name, then time, as one [`Series`] per name.
+pub(super) fn collect_series(mut rows: rusqlite::Rows) -> anyhow::Result<Vec<Series>> {
     let mut out: Vec<Series> = Vec::new();
-    let mut rows = st.query(params_from_iter(args))?;
     while let Some(r) = rows.next()? {
         let name: String = r.get(0)?;
         let point = (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
@@ -182,7 +187,16 @@ pub fn series(
             }),
         }
     }
-    Ok((res, out))
+    Ok(out)
+}
+
+/// The OPD an agent was enrolled in: reports are filed under it, never under what they say.
+pub(super) fn agent_opd(c: &Connection, agent: &str) -> anyhow::Result<String> {
+    Ok(
+        c.query_row("SELECT opd FROM agents WHERE agent_id = ?1", [agent], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 pub fn hosts_by_opd(c: &Connection) -> anyhow::Result<Vec<OpdHosts>> {

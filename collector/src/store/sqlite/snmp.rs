@@ -26,9 +26,7 @@ pub fn report(
     sent: DateTime<Utc>,
     r: &SnmpReport,
 ) -> anyhow::Result<()> {
-    let opd: String = tx.query_row("SELECT opd FROM agents WHERE agent_id = ?1", [agent], |r| {
-        r.get(0)
-    })?;
+    let opd = super::query::agent_opd(tx, agent)?;
     let ts = r.ts.unwrap_or(sent);
     for d in &r.devices {
         if d.target.is_empty() {
