@@ -12,6 +12,7 @@ pub mod net;
 pub mod snmp;
 pub mod snmp_config;
 pub mod status;
+pub mod usage;
 
 pub use config::PushedConfig;
 pub use discovery::DiscoveryReport;
@@ -21,6 +22,7 @@ pub use metrics::{MetricsBatch, Sample};
 pub use net::NetReport;
 pub use snmp::SnmpReport;
 pub use status::{AgentState, Status};
+pub use usage::UsageReport;
 
 use crate::Kind;
 use serde_json::Value;
@@ -34,6 +36,7 @@ pub enum Body {
     Net(Box<NetReport>),
     Discovery(DiscoveryReport),
     Snmp(Box<SnmpReport>),
+    Usage(Box<UsageReport>),
     /// A kind whose body this build does not model yet; kept as JSON.
     Other(Value),
 }
@@ -55,6 +58,7 @@ impl Body {
             Kind::Net => Body::Net(Box::new(typed(value)?)),
             Kind::Discovery => Body::Discovery(typed(value)?),
             Kind::Snmp => Body::Snmp(Box::new(typed(value)?)),
+            Kind::Usage => Body::Usage(Box::new(typed(value)?)),
             _ => Body::Other(value.clone()),
         })
     }

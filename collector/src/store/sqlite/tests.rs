@@ -30,6 +30,7 @@ fn msg(key: &AgentKey, id: &str, seq: u64, kind: Kind, body: Body) -> Accepted {
         Body::Net(n) => serde_json::to_value(n).unwrap(),
         Body::Discovery(d) => serde_json::to_value(d).unwrap(),
         Body::Snmp(r) => serde_json::to_value(r).unwrap(),
+        Body::Usage(u) => serde_json::to_value(u).unwrap(),
         Body::Other(v) => v.clone(),
     };
     Accepted {
