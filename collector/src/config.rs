@@ -67,12 +67,21 @@ pub struct HttpConfig {
     /// Address of the API, dashboard and `/metrics`.
     #[serde(default = "default_listen")]
     pub listen: String,
+    /// PEM certificate chain for HTTPS (server certificate first). With `tls_key`, the API
+    /// and dashboard are served over HTTPS only and the session cookie is always `Secure`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: default_listen(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -108,6 +117,20 @@ impl CollectorConfig {
         }
         pantau_agent::link::BrokerAddr::parse(&cfg.mqtt.url)
             .map_err(|e| anyhow::anyhow!("{}: mqtt.url: {e}", path.display()))?;
+        match (&mut cfg.http.tls_cert, &mut cfg.http.tls_key) {
+            (Some(cert), Some(key)) => {
+                for p in [cert, key] {
+                    if p.is_relative() {
+                        *p = base.join(&*p);
+                    }
+                }
+            }
+            (None, None) => {}
+            _ => anyhow::bail!(
+                "{}: http.tls_cert and http.tls_key go together: give both for HTTPS, or neither",
+                path.display()
+            ),
+        }
         Ok(cfg)
     }
 

@@ -14,12 +14,17 @@ pub struct Running {
     pub tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Start ingest, maintenance and the web server on an already bound listener.
+/// Start ingest, maintenance and the web server on an already bound listener. Fails before
+/// starting anything when the HTTPS certificate or key cannot be used.
 pub fn start(
     cfg: &CollectorConfig,
     store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
-) -> Running {
+) -> anyhow::Result<Running> {
+    let tls = match (&cfg.http.tls_cert, &cfg.http.tls_key) {
+        (Some(cert), Some(key)) => Some(web::https::server_config(cert, key)?),
+        _ => None,
+    };
     let telemetry = Arc::new(Telemetry::new());
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
@@ -80,7 +85,11 @@ pub fn start(
         reconcile_now,
         network: cfg.network.clone(),
         config_now,
-        auth: Arc::new(crate::auth::Auth::new(cfg.auth.clone())),
+        auth: Arc::new(crate::auth::Auth::new(crate::auth::AuthConfig {
+            // Under HTTPS the cookie must never travel over plain HTTP.
+            secure_cookie: cfg.auth.secure_cookie || tls.is_some(),
+            ..cfg.auth.clone()
+        })),
     });
     let mut web_rx = rx;
     tasks.push(tokio::spawn(async move {
@@ -89,17 +98,30 @@ pub fn start(
         };
         // The peer address feeds per-address login limits and the audit log.
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-        {
+        let served = match tls {
+            Some(tls) => match web::https::TlsListener::new(listener, tls) {
+                // tap_io: axum provides ConnectInfo<SocketAddr> for tapped listeners.
+                Ok(l) => {
+                    axum::serve(axum::serve::ListenerExt::tap_io(l, |_| {}), app)
+                        .with_graceful_shutdown(stop)
+                        .await
+                }
+                Err(e) => Err(e),
+            },
+            None => {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop)
+                    .await
+            }
+        };
+        if let Err(e) = served {
             tracing::error!("web server stopped: {e}");
         }
     }));
-    Running {
+    Ok(Running {
         shutdown: tx,
         tasks,
-    }
+    })
 }
 
 pub async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
@@ -126,8 +148,13 @@ pub async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
         );
     }
     let listener = bind(&cfg.http.listen).await?;
-    tracing::info!(http = %cfg.http.listen, mqtt = %cfg.mqtt.url, db = %cfg.database().display(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
-    let running = start(&cfg, store, listener);
+    let scheme = if cfg.http.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(http = %cfg.http.listen, scheme, mqtt = %cfg.mqtt.url, db = %cfg.database().display(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
+    let running = start(&cfg, store, listener)?;
     pantau_agent::service::stop_signal().await;
     tracing::info!("stopping");
     let _ = running.shutdown.send(true);

@@ -34,6 +34,15 @@ pub enum UserCommand {
         #[arg(long = "name", default_value = "api")]
         label: String,
     },
+    /// List a user's API tokens: id, name, created, last used, revoked.
+    Tokens {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one API token (by the id `user tokens` shows); the user's other tokens,
+    /// password and sessions keep working.
+    RevokeToken { name: String, id: i64 },
     /// List users, their roles, OPDs and state.
     List {
         #[arg(long)]
@@ -182,23 +191,62 @@ pub async fn user(store: &dyn Store, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::Token { name, label } => {
             let token = secret::new_api_token();
-            if store
+            let Some(id) = store
                 .add_token(&name, &label, &secret::sha256_hex(token.as_bytes()))
                 .await?
-                .is_none()
-            {
+            else {
                 anyhow::bail!("no user {name:?}");
-            }
+            };
             audit(
                 store,
                 "user.token",
                 &name,
-                serde_json::json!({ "via": "cli", "label": label }),
+                serde_json::json!({ "via": "cli", "label": label, "token_id": id }),
             )
             .await?;
-            eprintln!("Token untuk {name} ({label}); disimpan hanya hash-nya, catat sekarang.");
-            eprintln!("Token for {name} ({label}); only its hash is kept, copy it now:");
+            eprintln!(
+                "Token {id} untuk {name} ({label}); disimpan hanya hash-nya, catat sekarang."
+            );
+            eprintln!("Token {id} for {name} ({label}); only its hash is kept, copy it now:");
             println!("{token}");
+        }
+        UserCommand::Tokens { name, json } => {
+            let Some(tokens) = store.tokens(&name).await? else {
+                anyhow::bail!("no user {name:?}");
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tokens)?);
+            } else {
+                let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    t.map_or("-".to_string(), |t| t.to_rfc3339())
+                };
+                println!("id\tname\tcreated\tlast_used\trevoked");
+                for t in tokens {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        t.id,
+                        t.label,
+                        t.created_at.to_rfc3339(),
+                        when(t.last_used_at),
+                        when(t.revoked_at)
+                    );
+                }
+            }
+        }
+        UserCommand::RevokeToken { name, id } => {
+            if !store.revoke_token(&name, id, chrono::Utc::now()).await? {
+                anyhow::bail!(
+                    "{name:?} has no active token {id} (see: pantau-collector user tokens {name})"
+                );
+            }
+            audit(
+                store,
+                "user.token_revoke",
+                &name,
+                serde_json::json!({ "via": "cli", "token_id": id }),
+            )
+            .await?;
+            println!("token {id} of {name} revoked");
         }
         UserCommand::List { json } => {
             let users = store.users().await?;

@@ -286,7 +286,24 @@ fn an_operator_of_one_opd_reaches_nothing_of_another_through_any_route() {
             .any(|l| l["action"] == "flag.ack" && l["outcome"] == "not_found"),
         "{audit:#}"
     );
+    // Revoking one token stops it at once; a second token of the same user keeps working.
+    let second = collector.cli(&["user", "token", "op-a", "--name", "spare"], None);
+    let spare = format!("Bearer {}", second.trim());
+    let tokens = collector.cli(&["user", "tokens", "op-a"], None);
+    let first_id = tokens
+        .lines()
+        .find(|l| l.split('\t').nth(1) == Some("test"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap_or_else(|| panic!("no token `test` in:\n{tokens}"))
+        .to_owned();
+    collector.cli(&["user", "revoke-token", "op-a", &first_id], None);
+    let me = collector.plain_url("/api/v1/me");
+    let (status, _) = request("GET", &me, &[("authorization", &auth)], None).unwrap();
+    assert_eq!(status, 401, "a revoked token still works");
+    let (status, _) = request("GET", &me, &[("authorization", &spare)], None).unwrap();
+    assert_eq!(status, 200, "revoking one token stopped another");
     let cli = collector.cli(&["audit", "list", "--action", "user."], None);
+    assert!(cli.contains("user.token_revoke"), "{cli}");
     assert!(cli.contains("user.add") && cli.contains("op-a"), "{cli}");
     let (status, _) = request("GET", &op("/api/v1/audit"), &[], None).unwrap();
     assert_eq!(status, 403, "operators do not read the audit log");

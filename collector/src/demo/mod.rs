@@ -69,6 +69,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         },
         http: HttpConfig {
             listen: http.to_string(),
+            ..HttpConfig::default()
         },
         retention: Retention::default(),
         maintain_interval_s: 60,
@@ -83,7 +84,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;
     let listener = crate::serve::bind(&cfg.http.listen).await?;
-    let running = crate::serve::start(&cfg, store.clone(), listener);
+    let running = crate::serve::start(&cfg, store.clone(), listener)?;
 
     let host = hostname();
     let local_id = format!("local-{}", sanitize(&host));

@@ -66,6 +66,16 @@ pub struct LoginRecord {
     pub failed_logins: u32,
 }
 
+/// An API token as an admin sees it: never the token itself, which is not stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// One line of the audit log: who did what to what, when, and how it ended.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -144,6 +154,11 @@ pub trait AccountStore: Send + Sync {
     async fn login_ok(&self, user_id: i64, now: DateTime<Utc>) -> Result<()>;
     /// Record an API token (its SHA-256) for the user; `None` if there is no such user.
     async fn add_token(&self, name: &str, label: &str, token_hash: &str) -> Result<Option<i64>>;
+    /// The user's tokens, oldest first; `None` if there is no such user.
+    async fn tokens(&self, name: &str) -> Result<Option<Vec<ApiToken>>>;
+    /// Revoke one token of the user. False when the user has no such token or it was
+    /// already revoked (the first revocation time is kept).
+    async fn revoke_token(&self, name: &str, id: i64, now: DateTime<Utc>) -> Result<bool>;
     /// The enabled user owning this token, if it is valid.
     async fn user_by_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<User>>;
     async fn create_session(

@@ -8,6 +8,7 @@ mod assets;
 pub mod chart;
 mod flags;
 mod hosts;
+pub mod https;
 mod jaringan;
 mod login;
 mod network;

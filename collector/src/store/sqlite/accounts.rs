@@ -193,6 +193,41 @@ pub fn add_token(
     Ok(Some(c.last_insert_rowid()))
 }
 
+pub fn tokens(c: &Connection, name: &str) -> anyhow::Result<Option<Vec<ApiToken>>> {
+    let Some(rec) = login_record(c, name)? else {
+        return Ok(None);
+    };
+    let mut stmt = c.prepare(
+        "SELECT id, label, created_at, last_used_at, revoked_at FROM api_tokens
+         WHERE user_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([rec.user.id], |r| {
+        Ok(ApiToken {
+            id: r.get(0)?,
+            label: r.get(1)?,
+            created_at: t(r.get(2)?).unwrap_or_default(),
+            last_used_at: t(r.get(3)?),
+            revoked_at: t(r.get(4)?),
+        })
+    })?;
+    Ok(Some(rows.collect::<Result<_, _>>()?))
+}
+
+pub fn revoke_token(
+    c: &Connection,
+    name: &str,
+    id: i64,
+    now: DateTime<Utc>,
+) -> anyhow::Result<bool> {
+    let n = c.execute(
+        "UPDATE api_tokens SET revoked_at = ?3
+         WHERE id = ?2 AND revoked_at IS NULL
+           AND user_id = (SELECT id FROM users WHERE name = ?1)",
+        params![name, id, ts(now)],
+    )?;
+    Ok(n == 1)
+}
+
 /// The token's owner (enabled), and whether `last_used_at` is older than a few minutes:
 /// the caller then refreshes it, so a busy automation does not write on every request.
 pub fn user_by_token(
@@ -381,6 +416,16 @@ impl AccountStore for super::SqliteStore {
         let (name, label, hash) = (name.to_owned(), label.to_owned(), token_hash.to_owned());
         self.write(move |c| add_token(c, &name, &label, &hash, Utc::now()))
             .await
+    }
+
+    async fn tokens(&self, name: &str) -> anyhow::Result<Option<Vec<ApiToken>>> {
+        let name = name.to_owned();
+        self.read(move |c| tokens(c, &name)).await
+    }
+
+    async fn revoke_token(&self, name: &str, id: i64, now: DateTime<Utc>) -> anyhow::Result<bool> {
+        let name = name.to_owned();
+        self.write(move |c| revoke_token(c, &name, id, now)).await
     }
 
     async fn user_by_token(

@@ -92,3 +92,34 @@ async fn sessions_expire_and_disabling_ends_sessions_and_tokens() {
     assert!(s.user_by_token("tokenhash", now).await.unwrap().is_some());
     assert!(!s.set_disabled("nobody", true).await.unwrap());
 }
+
+#[tokio::test]
+async fn one_token_is_revoked_and_the_others_keep_working() {
+    let (_d, s) = store();
+    s.add_user("budi", Role::Admin, &[], "h").await.unwrap();
+    s.add_user("sari", Role::Auditor, &[], "h").await.unwrap();
+    let now = Utc::now();
+    let ci = s.add_token("budi", "ci", "h-ci").await.unwrap().unwrap();
+    s.add_token("budi", "prometheus", "h-prom").await.unwrap();
+    let theirs = s.add_token("sari", "x", "h-sari").await.unwrap().unwrap();
+    // Another user's token id is not this user's to revoke.
+    assert!(!s.revoke_token("budi", theirs, now).await.unwrap());
+    assert!(s.revoke_token("budi", ci, now).await.unwrap());
+    assert!(!s
+        .revoke_token("budi", ci, now + Duration::hours(1))
+        .await
+        .unwrap());
+    assert!(s.user_by_token("h-ci", now).await.unwrap().is_none());
+    assert!(s.user_by_token("h-prom", now).await.unwrap().is_some());
+    assert!(s.user_by_token("h-sari", now).await.unwrap().is_some());
+    let list = s.tokens("budi").await.unwrap().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].label, "ci");
+    let revoked = list[0].revoked_at.unwrap();
+    assert!(
+        (revoked - now).num_seconds().abs() <= 1,
+        "first revocation time kept"
+    );
+    assert!(list[1].revoked_at.is_none());
+    assert!(s.tokens("nobody").await.unwrap().is_none());
+}
