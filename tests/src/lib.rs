@@ -10,11 +10,13 @@
 pub mod agent;
 pub mod broker;
 pub mod collector;
+pub mod fleet;
 pub mod http;
 pub mod impair;
 pub mod mqtt;
 pub mod netns;
 pub mod process;
+pub mod prometheus;
 pub mod snmp;
 pub mod tls;
 

@@ -3,69 +3,11 @@
 //! not know fails it), and gets 404 or 403, or lists without B; an auditor writes nothing;
 //! an API token works; changes and refusals are in the audit log.
 
+use pantau_tests::fleet::{run_ok, two_opds as setup, HOST_A, HOST_B, OPD_A, OPD_B};
 use pantau_tests::http::request;
-use pantau_tests::process::Proc;
-use pantau_tests::{
-    bin, get_json, post_json, try_get_json, wait_until, Collector, Mosquitto, PATIENCE,
-};
+use pantau_tests::{bin, get_json, Collector, Mosquitto};
 use serde_json::{json, Value};
 use std::process::Command;
-
-const OPD_A: &str = "82.71.01.01.01";
-const OPD_B: &str = "82.71.02.01.01";
-// pantau-sim puts agent i (1-based) in 82.71.0{1 + (i-1) % 2}.01.01.
-const HOST_A: &str = "sim-00001";
-const HOST_B: &str = "sim-00002";
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run command");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
-/// A fleet of two (one host per OPD), a register with one unseen PC per OPD, and one
-/// reconciliation: each OPD then has a host, an asset and flags.
-fn setup(broker: &Mosquitto, collector: &Collector) -> Proc {
-    let sim_dir = collector.dir().join("sim");
-    let sim = |extra: &[&str]| {
-        let mut cmd = Command::new(bin("pantau-sim"));
-        cmd.args(["--agents", "2", "--opds", "2", "--interval", "5"])
-            .arg("--broker")
-            .arg(broker.url())
-            .arg("--data")
-            .arg(&sim_dir)
-            .args(extra);
-        cmd
-    };
-    run_ok(&mut sim(&["--enroll-only"]));
-    let enrollment = sim_dir.join("enrollment.json");
-    collector.cli(&["enroll", "import", enrollment.to_str().unwrap()], None);
-    let mut fleet = Proc::new("pantau-sim", collector.dir().join("sim.log"));
-    fleet.spawn(sim(&[]));
-    let reported = wait_until(PATIENCE, || {
-        [HOST_A, HOST_B].iter().all(|id| {
-            try_get_json(&collector.url(&format!("/api/v1/hosts/{id}")))
-                .is_ok_and(|h| h["inventory"].is_object())
-        })
-    });
-    assert!(reported, "both simulated hosts should report");
-    let csv = format!(
-        "kode_lokasi,kode_barang,nama_barang,nomor_register,merk,tipe,nomor_pabrik,kondisi\n\
-         {OPD_A},1.3.2.10.01.02.001,P.C Unit,000001,Acer,Veriton,SN-A-0001,B\n\
-         {OPD_B},1.3.2.10.01.02.001,P.C Unit,000002,Acer,Veriton,SN-B-0002,B\n"
-    );
-    let file = collector.dir().join("register.csv");
-    std::fs::write(&file, csv).unwrap();
-    collector.cli(&["register", "import", file.to_str().unwrap()], None);
-    let (status, report) = post_json(&collector.url("/api/v1/reconciliation/run"), &json!({}));
-    assert_eq!(status, 200, "{report}");
-    fleet
-}
 
 /// What an operator of A must get for one route, given B's ids.
 enum Expect {

@@ -1,18 +1,13 @@
-//! Hosts: the list, one host, its metrics; `/`, `/api/v1/health` and `/metrics`.
+//! Hosts: the list, one host, its metrics; `/` and `/api/v1/health`.
 
 use super::access::Caller;
 use super::{ApiError, ApiResult, AppState};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
-use prometheus_client::encoding::text::encode;
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -23,7 +18,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/hosts", get(hosts))
         .route("/api/v1/hosts/{agent_id}", get(host))
         .route("/api/v1/hosts/{agent_id}/metrics", get(metrics))
-        .route("/metrics", get(prometheus))
 }
 
 async fn health(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
@@ -149,95 +143,6 @@ async fn metrics(
         "agent_id": id, "from": from, "to": to, "step": step,
         "resolution": resolution, "series": series,
     })))
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct HostLabels {
-    opd: String,
-    state: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct FlagLabels {
-    opd: String,
-    kind: String,
-}
-
-async fn prometheus(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
-    let mut text = String::new();
-    encode(&mut text, &s.telemetry.registry)
-        .map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
-    // Per-OPD host counts come from the store at scrape time, so they are never stale.
-    let hosts = Family::<HostLabels, Gauge>::default();
-    for o in s.store.hosts_by_opd().await? {
-        hosts
-            .get_or_create(&HostLabels {
-                opd: o.opd.clone(),
-                state: "online".into(),
-            })
-            .set(o.online as i64);
-        hosts
-            .get_or_create(&HostLabels {
-                opd: o.opd,
-                state: "offline".into(),
-            })
-            .set(o.offline as i64);
-    }
-    let mut reg = Registry::with_prefix("pantau");
-    reg.register("hosts", "Enrolled hosts by OPD and connection state", hosts);
-    // Reconciliation figures from the last stored run, for alerting on silent assets and
-    // open flags per OPD.
-    let summary = s
-        .store
-        .reconcile_summary(&s.reconcile.rules.ict_prefix)
-        .await?;
-    let assets = Family::<HostLabels, Gauge>::default();
-    let flags = Family::<FlagLabels, Gauge>::default();
-    for o in &summary.opds {
-        for (state, n) in [
-            ("registered", o.registered_ict),
-            ("matched", o.matched),
-            ("silent", o.silent),
-            ("unregistered", o.unregistered),
-            ("review", o.in_review),
-        ] {
-            assets
-                .get_or_create(&HostLabels {
-                    opd: o.kode_lokasi.clone(),
-                    state: state.into(),
-                })
-                .set(n as i64);
-        }
-        for (kind, n) in &o.open_flags {
-            flags
-                .get_or_create(&FlagLabels {
-                    opd: o.kode_lokasi.clone(),
-                    kind: kind.clone(),
-                })
-                .set(*n as i64);
-        }
-    }
-    reg.register(
-        "reconcile_assets",
-        "ICT assets and hosts by OPD and reconciliation state (registered, matched, silent, unregistered, review)",
-        assets,
-    );
-    reg.register(
-        "flags_open",
-        "Open or acknowledged flags by OPD and kind",
-        flags,
-    );
-    let mut more = String::new();
-    encode(&mut more, &reg).map_err(|e| anyhow::anyhow!("encoding metrics: {e}"))?;
-    // Both encodings end with "# EOF"; keep one, at the very end.
-    let text = text.trim_end().trim_end_matches("# EOF").to_owned() + &more;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text,
-    ))
 }
 
 fn esc(s: &str) -> String {

@@ -12,6 +12,7 @@ pub mod https;
 mod jaringan;
 mod login;
 mod network;
+mod prom;
 mod reconcile;
 mod snmp;
 
@@ -42,6 +43,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(hosts::routes())
+        .merge(prom::routes())
         .merge(assets::routes())
         .merge(flags::routes())
         .merge(reconcile::routes())
