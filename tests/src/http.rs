@@ -80,6 +80,24 @@ pub fn request(
     Ok((status, text))
 }
 
+/// POST an HTML form body (`a=1&b=2`, already encoded) to `url`, as a browser would.
+pub fn post_form(url: &str, form: &str) -> Result<(u16, String), String> {
+    let (plain, basic) = split_credentials(url);
+    let mut req = agent()
+        .post(&plain)
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(b) = &basic {
+        req = req.header("authorization", b);
+    }
+    let mut resp = req.send(form).map_err(|e| format!("POST {plain}: {e}"))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("POST {plain}: reading the body: {e}"))?;
+    Ok((status, body))
+}
+
 /// GET `url`: the status code and the body as text, or a transport error.
 pub fn get(url: &str) -> Result<(u16, String), String> {
     let (url, basic) = split_credentials(url);

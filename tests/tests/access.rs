@@ -4,7 +4,7 @@
 //! an API token works; changes and refusals are in the audit log.
 
 use pantau_tests::fleet::{run_ok, two_opds as setup, HOST_A, HOST_B, OPD_A, OPD_B};
-use pantau_tests::http::request;
+use pantau_tests::http::{post_form, request};
 use pantau_tests::{bin, get_json, Collector, Mosquitto};
 use serde_json::{json, Value};
 use std::process::Command;
@@ -23,11 +23,20 @@ struct Case {
     path: String,
     body: Option<Value>,
     expect: Expect,
+    /// Sent as an HTML form (the dashboard's own forms), not JSON.
+    form: Option<&'static str>,
 }
 
 fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
     use Expect::*;
-    let c = |path: String, body: Option<Value>, expect| Some(Case { path, body, expect });
+    let c = |path: String, body: Option<Value>, expect| {
+        Some(Case {
+            path,
+            body,
+            expect,
+            form: None,
+        })
+    };
     let decision = json!({ "agent_id": HOST_B, "asset_key": asset_b, "note": "x" });
     match (method, route) {
         ("GET", "/login")
@@ -37,6 +46,15 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
         | ("GET", "/metrics")
         | ("GET", "/api/v1/me") => c(route.into(), None, Skip),
         ("GET", "/") => c("/".into(), None, ListWithoutB),
+        ("GET", "/temuan") => c(route.into(), None, ListWithoutB),
+        ("GET", "/temuan/{id}") => c(format!("/temuan/{flag_b}"), None, Refused),
+        ("POST", "/temuan/{id}") => Some(Case {
+            path: format!("/temuan/{flag_b}"),
+            body: None,
+            expect: Refused,
+            form: Some("action=ack&note=x"),
+        }),
+        ("GET", "/host/{agent_id}") => c(format!("/host/{HOST_B}"), None, Refused),
         ("GET", "/api/v1/audit") => c(route.into(), None, Refused),
         ("GET", "/api/v1/hosts") => c(route.into(), None, ListWithoutB),
         ("GET", "/api/v1/hosts/{agent_id}") => c(format!("/api/v1/hosts/{HOST_B}"), None, Refused),
@@ -157,7 +175,11 @@ fn an_operator_of_one_opd_reaches_nothing_of_another_through_any_route() {
         let Some(case) = case(method, route, flag_b, &asset_b) else {
             panic!("{method} {route}: no access case in tests/tests/access.rs; add one saying what an operator of another OPD gets");
         };
-        let (status, body) = request(method, &op(&case.path), &[], case.body.as_ref()).unwrap();
+        let (status, body) = match case.form {
+            Some(form) => post_form(&op(&case.path), form),
+            None => request(method, &op(&case.path), &[], case.body.as_ref()),
+        }
+        .unwrap();
         match case.expect {
             Expect::Skip => {}
             Expect::Refused => assert!(

@@ -320,6 +320,15 @@ pub struct Flag {
     pub reopen_count: i64,
 }
 
+/// One step in a flag's life: opened, acknowledged, resolved, reopened.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagEvent {
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub by: String,
+    pub note: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FlagAction {
@@ -447,6 +456,8 @@ pub trait Store: accounts::AccountStore + Send + Sync {
     async fn decide(&self, decision: crate::reconcile::Decision) -> Result<()>;
     async fn flags(&self, filter: FlagFilter) -> Result<Vec<Flag>>;
     async fn flag(&self, id: i64) -> Result<Option<Flag>>;
+    /// The flag's events, oldest first (empty for an unknown flag).
+    async fn flag_history(&self, id: i64) -> Result<Vec<FlagEvent>>;
     /// Acknowledge or resolve a flag by hand; `None` if there is no such flag.
     async fn flag_action(
         &self,

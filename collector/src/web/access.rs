@@ -71,6 +71,10 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/", Read, ""),
     r("GET", "/login", Login, ""),
     r("GET", "/jaringan", Read, ""),
+    r("GET", "/temuan", Read, ""),
+    r("GET", "/temuan/{id}", Read, ""),
+    r("POST", "/temuan/{id}", Write, "flag.form"),
+    r("GET", "/host/{agent_id}", Read, ""),
     r("POST", "/login", Login, "login"),
     r("POST", "/logout", Login, "logout"),
     r("GET", "/metrics", Open, ""),
@@ -373,13 +377,18 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         _ if writes && role == Role::Auditor => Some("auditors read only"),
         _ => None,
     };
-    let refused = refused.or_else(|| {
-        let token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        let bad = caller.via == Via::Session
-            && writes
-            && !matches!((&caller.csrf, token), (Some(c), Some(t)) if secret::same(c, t));
-        bad.then_some("CSRF token missing or wrong: send the X-CSRF-Token header of this session")
-    });
+    let refused = match refused {
+        Some(why) => Some(why),
+        None if caller.via == Via::Session && writes => {
+            let (back, token) = csrf_token(req).await;
+            req = back;
+            let good = matches!((&caller.csrf, &token), (Some(c), Some(t)) if secret::same(c, t));
+            (!good).then_some(
+                "CSRF token missing or wrong: send the X-CSRF-Token header (or the _csrf form field) of this session",
+            )
+        }
+        None => None,
+    };
     let res = match refused {
         Some(why) => deny(StatusCode::FORBIDDEN, why),
         None => {
@@ -407,6 +416,40 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         }
     }
     res
+}
+
+/// Largest form body read for its `_csrf` field; the dashboard's forms are a note and a few
+/// hidden fields.
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// The CSRF token of a request: the `X-CSRF-Token` header (API clients), or the `_csrf`
+/// field of an HTML form (`application/x-www-form-urlencoded`; pages use no JavaScript). The
+/// form body is read and put back for the handler.
+async fn csrf_token(req: Request) -> (Request, Option<String>) {
+    if let Some(t) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        let t = t.to_owned();
+        return (req, Some(t));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (req, None);
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return (Request::from_parts(parts, axum::body::Body::empty()), None);
+    };
+    let token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|fields| fields.into_iter().find(|(k, _)| k == "_csrf"))
+        .map(|(_, v)| v);
+    (
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        token,
+    )
 }
 
 /// Percent-encode a path for a query parameter.

@@ -370,7 +370,7 @@ async fn the_login_form_signs_in_and_the_page_signs_out() {
         .unwrap();
     let html = api.html(req).await;
     let csrf = html
-        .split("name=\"csrf\" value=\"")
+        .split("name=\"_csrf\" value=\"")
         .nth(1)
         .and_then(|r| r.split('"').next())
         .expect("a logout form with the CSRF token")
@@ -388,7 +388,7 @@ async fn the_login_form_signs_in_and_the_page_signs_out() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        api.call(logout(format!("csrf={csrf}"))).await.0,
+        api.call(logout(format!("_csrf={csrf}"))).await.0,
         StatusCode::SEE_OTHER
     );
     let req = Request::get("/api/v1/hosts")

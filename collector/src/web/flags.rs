@@ -31,7 +31,7 @@ async fn list(
 }
 
 /// The flag if the caller may see it; another OPD's is "not found" too.
-async fn visible(s: &AppState, c: &Caller, id: i64) -> ApiResult<crate::store::Flag> {
+pub async fn visible(s: &AppState, c: &Caller, id: i64) -> ApiResult<crate::store::Flag> {
     match s.store.flag(id).await? {
         Some(f) if c.sees(&f.opd) => Ok(f),
         _ => Err(ApiError(StatusCode::NOT_FOUND, format!("no flag {id}"))),
@@ -71,6 +71,29 @@ pub fn operator(by: &str) -> Result<&str, ApiError> {
     Ok(by)
 }
 
+/// Acknowledge or resolve as the caller, with what the audit log records of it. Shared by
+/// the API and the flags page's forms.
+pub async fn apply(
+    s: &AppState,
+    c: &Caller,
+    id: i64,
+    action: FlagAction,
+    note: Option<&str>,
+) -> ApiResult<(crate::store::Flag, AuditNote)> {
+    visible(s, c, id).await?;
+    let by = operator(c.name())?;
+    match s.store.flag_action(id, action, by, note).await? {
+        Some(f) => {
+            let audit = AuditNote {
+                target: Some(format!("flag {id} ({} {})", f.kind, f.subject)),
+                detail: Some(serde_json::json!({ "note": note, "opd": f.opd })),
+            };
+            Ok((f, audit))
+        }
+        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no flag {id}"))),
+    }
+}
+
 async fn act(
     s: AppState,
     c: Caller,
@@ -78,22 +101,8 @@ async fn act(
     action: FlagAction,
     body: ActionBody,
 ) -> ApiResult<impl IntoResponse> {
-    visible(&s, &c, id).await?;
-    let by = operator(c.name())?;
-    match s
-        .store
-        .flag_action(id, action, by, body.note.as_deref())
-        .await?
-    {
-        Some(f) => Ok((
-            Extension(AuditNote {
-                target: Some(format!("flag {id} ({} {})", f.kind, f.subject)),
-                detail: Some(serde_json::json!({ "note": body.note, "opd": f.opd })),
-            }),
-            Json(f),
-        )),
-        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no flag {id}"))),
-    }
+    let (f, audit) = apply(&s, &c, id, action, body.note.as_deref()).await?;
+    Ok((Extension(audit), Json(f)))
 }
 
 async fn ack(

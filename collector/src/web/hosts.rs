@@ -1,10 +1,10 @@
-//! Hosts: the list, one host, its metrics; `/` and `/api/v1/health`.
+//! Hosts: the list, one host, its metrics; `/api/v1/health`.
 
 use super::access::Caller;
 use super::{ApiError, ApiResult, AppState};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
@@ -13,7 +13,6 @@ use serde_json::json;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(index))
         .route("/api/v1/health", get(health))
         .route("/api/v1/hosts", get(hosts))
         .route("/api/v1/hosts/{agent_id}", get(host))
@@ -143,58 +142,4 @@ async fn metrics(
         "agent_id": id, "from": from, "to": to, "step": step,
         "resolution": resolution, "series": series,
     })))
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A plain host list (Bahasa Indonesia) so the demo shows real data in a browser.
-async fn index(
-    State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
-) -> ApiResult<Html<String>> {
-    let hosts = visible_hosts(&s, &c).await?;
-    let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}%"));
-    let mut rows = String::new();
-    for h in &hosts {
-        rows += &format!(
-            "<tr><td>{}</td><td><a href=\"/api/v1/hosts/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            esc(&h.opd),
-            esc(&h.agent_id),
-            esc(h.hostname.as_deref().unwrap_or(&h.agent_id)),
-            if h.online { "daring" } else { "luring" },
-            esc(h.ip.as_deref().unwrap_or("-")),
-            esc(h.os.as_deref().unwrap_or("-")),
-            pct(h.cpu_pct),
-            pct(h.mem_pct),
-            pct(h.disk_pct),
-        );
-    }
-    let online = hosts.iter().filter(|h| h.online).count();
-    // Who is signed in, and a way out (the form carries the session's CSRF token).
-    let who = match &c.csrf {
-        Some(csrf) => format!(
-            "<form method=\"post\" action=\"/logout\" style=\"float:right\">{} ({}) \
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button>Keluar</button></form>",
-            esc(c.name()),
-            c.user.role.name(),
-            esc(csrf)
-        ),
-        None => String::new(),
-    };
-    Ok(Html(format!(
-        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Pantau</title>\
-<style>body{{font-family:sans-serif;margin:1rem}}table{{border-collapse:collapse;width:100%}}\
-td,th{{border-bottom:1px solid #ddd;padding:.3rem;text-align:left}}</style></head><body>{who}\
-<h1>Pantau: perangkat terpantau</h1><p>{online} dari {} host daring. \
-API: <a href=\"/api/v1/hosts\">/api/v1/hosts</a> · metrik: <a href=\"/metrics\">/metrics</a></p>\
-<table><thead><tr><th>OPD</th><th>Host</th><th>Status</th><th>IP</th><th>Sistem operasi</th>\
-<th>CPU</th><th>Memori</th><th>Disk</th></tr></thead><tbody>\n{rows}</tbody></table></body></html>",
-        hosts.len()
-    )))
 }

@@ -239,6 +239,8 @@ async fn start_session(
 
 #[derive(Deserialize, Default)]
 struct LogoutForm {
+    /// `_csrf` is what every dashboard form sends; `csrf` is kept for older pages.
+    #[serde(alias = "_csrf")]
     csrf: Option<String>,
 }
 

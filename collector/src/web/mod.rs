@@ -7,14 +7,18 @@ mod agent_config;
 mod assets;
 pub mod chart;
 mod flags;
+mod host_page;
 mod hosts;
 pub mod https;
 mod jaringan;
+pub mod layout;
 mod login;
 mod network;
 mod prom;
 mod reconcile;
+mod ringkasan;
 mod snmp;
+mod temuan;
 
 use crate::store::Store;
 use crate::telemetry::Telemetry;
@@ -44,6 +48,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(hosts::routes())
         .merge(prom::routes())
+        .merge(ringkasan::routes())
+        .merge(temuan::routes())
+        .merge(host_page::routes())
         .merge(assets::routes())
         .merge(flags::routes())
         .merge(reconcile::routes())

@@ -51,6 +51,23 @@ fn event(
     )
 }
 
+pub fn history(c: &rusqlite::Connection, id: i64) -> anyhow::Result<Vec<crate::store::FlagEvent>> {
+    let mut stmt =
+        c.prepare("SELECT at, event, by, note FROM flag_events WHERE flag_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([id], |r| {
+        let at: String = r.get(0)?;
+        Ok(crate::store::FlagEvent {
+            at: chrono::DateTime::parse_from_rfc3339(&at)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or_default(),
+            event: r.get(1)?,
+            by: r.get(2)?,
+            note: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Bring the flags of `owned` kinds in line with `findings`. Only flags of those kinds are
 /// resolved when their finding is gone: each job (reconciliation, network) owns its kinds,
 /// so one job's run never closes another's flags. `cleared` is the note on such a

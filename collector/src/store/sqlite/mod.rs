@@ -193,6 +193,10 @@ impl Store for SqliteStore {
         self.read(move |c| flags::get(c, id)).await
     }
 
+    async fn flag_history(&self, id: i64) -> Result<Vec<crate::store::FlagEvent>> {
+        self.read(move |c| flags::history(c, id)).await
+    }
+
     async fn flag_action(
         &self,
         id: i64,

@@ -1,0 +1,124 @@
+//! The frame every dashboard page shares: navigation, language switch, who is signed in, and
+//! one small stylesheet that fits a 1366×768 office monitor and a phone. No JavaScript: forms
+//! post with a `_csrf` field, links carry `lang=en` when English was chosen.
+
+use super::access::Caller;
+use crate::i18n::Lang;
+use axum::http::{header, HeaderMap};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+/// `?lang=` first, then Accept-Language; Indonesian otherwise.
+pub fn lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+    match query {
+        Some(l) => Lang::parse(l),
+        None => headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Lang::parse)
+            .unwrap_or_default(),
+    }
+}
+
+/// `path` (which may carry a query) with `lang=en` added when the page is in English, so the
+/// choice follows the user from page to page.
+pub fn href(l: Lang, path: &str) -> String {
+    match l {
+        Lang::Id => path.to_owned(),
+        Lang::En if path.contains('?') => format!("{path}&lang=en"),
+        Lang::En => format!("{path}?lang=en"),
+    }
+}
+
+/// Which navigation entry is the current page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    Ringkasan,
+    Temuan,
+    Jaringan,
+    Host,
+}
+
+pub struct Page<'a> {
+    pub lang: Lang,
+    pub title: &'a str,
+    pub nav: Nav,
+    /// This page's path and query without `lang`, for the language switch.
+    pub here: &'a str,
+    pub caller: &'a Caller,
+}
+
+pub fn render(p: Page, body: Markup) -> String {
+    let l = p.lang;
+    let entries = [
+        (Nav::Ringkasan, "/", l.t("Ringkasan", "Overview")),
+        (Nav::Temuan, "/temuan", l.t("Temuan", "Flags")),
+        (Nav::Jaringan, "/jaringan", l.t("Jaringan", "Network")),
+    ];
+    let sep = if p.here.contains('?') { '&' } else { '?' };
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(l.t("id", "en")) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Pantau — " (p.title) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header.top {
+                    strong.brand { "Pantau" }
+                    nav {
+                        @for (nav, path, label) in entries {
+                            @if nav == p.nav {
+                                a.here href=(href(l, path)) aria-current="page" { (label) }
+                            } @else {
+                                a href=(href(l, path)) { (label) }
+                            }
+                        }
+                    }
+                    span.who {
+                        @match l {
+                            Lang::Id => a href={ (p.here) (sep) "lang=en" } { "English" },
+                            Lang::En => a href={ (p.here) (sep) "lang=id" } { "Bahasa Indonesia" },
+                        }
+                        " · " (p.caller.name()) " (" (p.caller.user.role.name()) ") "
+                        form.inline method="post" action="/logout" {
+                            @if let Some(csrf) = &p.caller.csrf {
+                                input type="hidden" name="_csrf" value=(csrf);
+                            }
+                            button type="submit" { (l.t("Keluar", "Sign out")) }
+                        }
+                    }
+                }
+                main {
+                    h1 { (p.title) }
+                    (body)
+                }
+            }
+        }
+    };
+    markup.into_string()
+}
+
+/// Hidden CSRF field for a form of this caller (API-token callers have none and need none).
+pub fn csrf_field(c: &Caller) -> Markup {
+    html! {
+        @if let Some(csrf) = &c.csrf {
+            input type="hidden" name="_csrf" value=(csrf);
+        }
+    }
+}
+
+/// Tables scroll sideways on a phone instead of squeezing; cards wrap.
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1d2733}\
+header.top{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;align-items:center;padding:.5rem 1rem;background:#0b4f6c;color:#fff}\
+header.top a{color:#fff}header.top nav a{margin-right:1rem;text-decoration:none}\
+header.top nav a.here{font-weight:bold;text-decoration:underline}.who{margin-left:auto;font-size:.9rem}\
+form.inline{display:inline}main{padding:0 1rem 2rem;max-width:1340px}\
+.cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #cfd8dc;border-radius:6px;padding:.6rem 1rem;min-width:9rem}\
+.card b{display:block;font-size:1.6rem}.scroll{overflow-x:auto}\
+table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border-bottom:1px solid #dde3e6;padding:.3rem .6rem;text-align:left;vertical-align:top}\
+th{background:#f1f5f7}td.n{text-align:right}.bad{color:#b3261e;font-weight:bold}.ok{color:#1b7f3b}\
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg{flex:1 1 420px;max-width:660px;width:100%;height:auto}\
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0}\
+form.act{display:flex;flex-wrap:wrap;gap:.3rem}form.act input[type=text]{min-width:10rem}";
