@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod broker;
+pub mod browser;
 pub mod collector;
 pub mod fleet;
 pub mod http;

@@ -9,7 +9,7 @@ use super::{ApiError, ApiResult, AppState};
 use crate::i18n::Lang;
 use crate::store::{Resolution, Series};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -76,16 +76,8 @@ impl Window {
     }
 }
 
-/// `?lang=` first, then Accept-Language; Indonesian otherwise.
 fn lang(p: &Params, headers: &HeaderMap) -> Lang {
-    match &p.lang {
-        Some(l) => Lang::parse(l),
-        None => headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Lang::parse)
-            .unwrap_or_default(),
-    }
+    super::layout::lang(p.lang.as_deref(), headers)
 }
 
 #[derive(Debug, Serialize)]
@@ -243,6 +235,7 @@ async fn page(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "Pantau — " (l.t("Kesehatan jaringan", "Network health")) }
+                link rel="icon" href=(super::layout::FAVICON);
                 style { (PreEscaped(CSS)) }
             }
             body {

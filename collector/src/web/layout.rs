@@ -4,19 +4,15 @@
 
 use super::access::Caller;
 use crate::i18n::Lang;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-/// `?lang=` first, then Accept-Language; Indonesian otherwise.
-pub fn lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
-    match query {
-        Some(l) => Lang::parse(l),
-        None => headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Lang::parse)
-            .unwrap_or_default(),
-    }
+/// The page's language: `?lang=en` or `?lang=id`, Indonesian otherwise. A browser's
+/// Accept-Language is deliberately not used: many office PCs run an English Windows and
+/// Chrome, which would make English the default for Indonesian staff (docs/decisions.md).
+/// The API, whose clients set Accept-Language on purpose, still honours it.
+pub fn lang(query: Option<&str>, _headers: &HeaderMap) -> Lang {
+    query.map(Lang::parse).unwrap_or_default()
 }
 
 /// `path` (which may carry a query) with `lang=en` added when the page is in English, so the
@@ -62,6 +58,7 @@ pub fn render(p: Page, body: Markup) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "Pantau — " (p.title) }
+                link rel="icon" href=(FAVICON);
                 style { (PreEscaped(CSS)) }
             }
             body {
@@ -108,6 +105,9 @@ pub fn csrf_field(c: &Caller) -> Markup {
         }
     }
 }
+
+/// Inline, so a browser's automatic `/favicon.ico` request never happens (and never 404s).
+pub const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='7' fill='%230b4f6c'/%3E%3C/svg%3E";
 
 /// Tables scroll sideways on a phone instead of squeezing; cards wrap.
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#1d2733}\

@@ -57,7 +57,7 @@ fn render(lang: Lang, next: &str, error: Option<&str>) -> String {
     };
     format!(
         "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Pantau: {title}</title>\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Pantau: {title}</title><link rel=\"icon\" href=\"{icon}\">\
 <style>body{{font-family:sans-serif;max-width:22rem;margin:3rem auto;padding:0 1rem}}\
 label,input,button{{display:block;width:100%;margin:.3rem 0;box-sizing:border-box}}\
 input,button{{padding:.5rem;font-size:1rem}}.err{{color:#b00020}}</style></head><body>\
@@ -72,6 +72,7 @@ input,button{{padding:.5rem;font-size:1rem}}.err{{color:#b00020}}</style></head>
             Lang::En => "en",
         },
         title = t("Masuk", "Sign in"),
+        icon = super::layout::FAVICON,
         user = t("Nama pengguna", "User name"),
         pass = t("Kata sandi", "Password"),
         go = t("Masuk", "Sign in"),
@@ -85,14 +86,7 @@ async fn page(Query(q): Query<PageQuery>, headers: HeaderMap) -> Html<String> {
 }
 
 fn pick_lang(given: Option<&str>, headers: &HeaderMap) -> Lang {
-    given
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-        })
-        .map(Lang::parse)
-        .unwrap_or_default()
+    super::layout::lang(given, headers)
 }
 
 #[derive(Deserialize)]
