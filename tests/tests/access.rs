@@ -24,7 +24,7 @@ struct Case {
     body: Option<Value>,
     expect: Expect,
     /// Sent as an HTML form (the dashboard's own forms), not JSON.
-    form: Option<&'static str>,
+    form: Option<String>,
 }
 
 fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
@@ -52,9 +52,16 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
             path: format!("/temuan/{flag_b}"),
             body: None,
             expect: Refused,
-            form: Some("action=ack&note=x"),
+            form: Some("action=ack&note=x".into()),
         }),
         ("GET", "/host/{agent_id}") => c(format!("/host/{HOST_B}"), None, Refused),
+        ("GET", "/aset") => c(route.into(), None, ListWithoutB),
+        ("POST", "/aset/keputusan") => Some(Case {
+            path: route.into(),
+            body: None,
+            expect: Refused,
+            form: Some(format!("kind=link&agent_id={HOST_B}&asset_key={asset_b}")),
+        }),
         ("GET", "/api/v1/audit") => c(route.into(), None, Refused),
         ("GET", "/api/v1/hosts") => c(route.into(), None, ListWithoutB),
         ("GET", "/api/v1/hosts/{agent_id}") => c(format!("/api/v1/hosts/{HOST_B}"), None, Refused),
@@ -175,7 +182,7 @@ fn an_operator_of_one_opd_reaches_nothing_of_another_through_any_route() {
         let Some(case) = case(method, route, flag_b, &asset_b) else {
             panic!("{method} {route}: no access case in tests/tests/access.rs; add one saying what an operator of another OPD gets");
         };
-        let (status, body) = match case.form {
+        let (status, body) = match &case.form {
             Some(form) => post_form(&op(&case.path), form),
             None => request(method, &op(&case.path), &[], case.body.as_ref()),
         }

@@ -89,15 +89,37 @@ fn sign_in_see_the_fleet_open_a_host_acknowledge_a_flag_and_switch_language() {
     );
     b.screenshot("04-temuan-detail");
 
+    // The register: link the unregistered host of OPD A to OPD A's unseen PC.
+    b.goto(&format!("{base}/aset?opd={OPD_A}"));
+    assert_eq!(
+        b.count(&format!("#unregistered tr[data-agent='{HOST_A}']")),
+        1
+    );
+    b.fill(
+        &format!("#unregistered tr[data-agent='{HOST_A}'] input[name=note]"),
+        "label inventaris dicek",
+    );
+    b.click(&format!("#unregistered tr[data-agent='{HOST_A}'] button"));
+    let linked = wait_until(Duration::from_secs(20), || {
+        get_json(&collector.url(&format!("/api/v1/assets?opd={OPD_A}")))[0]["agent_id"] == HOST_A
+    });
+    assert!(linked, "the link form did not link {HOST_A}");
+    b.goto(&format!("{base}/aset?opd={OPD_A}"));
+    assert!(
+        b.text("#register").contains("manual"),
+        "{}",
+        b.text("#register")
+    );
+    b.screenshot("05-aset");
+
     // English, and the choice follows the navigation.
     b.click("header .who a");
-    assert!(wait_until(Duration::from_secs(10), || b
-        .text("main h1")
-        .starts_with("Flag #")));
+    assert!(wait_until(Duration::from_secs(10), || b.text("main h1")
+        == "Register and reconciliation"));
     b.click("header nav a[href^='/?']");
     assert!(wait_until(Duration::from_secs(10), || b.text("main h1") == "Overview"));
     assert!(b.text("#online").contains('/'));
-    b.screenshot("05-overview-en");
+    b.screenshot("06-overview-en");
     b.click("header .who a");
     assert!(wait_until(Duration::from_secs(10), || b.text("main h1") == "Ringkasan"));
 

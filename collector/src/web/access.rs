@@ -75,6 +75,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/temuan/{id}", Read, ""),
     r("POST", "/temuan/{id}", Write, "flag.form"),
     r("GET", "/host/{agent_id}", Read, ""),
+    r("GET", "/aset", Read, ""),
+    r("POST", "/aset/keputusan", Write, "decision.form"),
     r("POST", "/login", Login, "login"),
     r("POST", "/logout", Login, "logout"),
     r("GET", "/metrics", Open, ""),

@@ -30,6 +30,7 @@ pub fn href(l: Lang, path: &str) -> String {
 pub enum Nav {
     Ringkasan,
     Temuan,
+    Aset,
     Jaringan,
     Host,
 }
@@ -48,6 +49,7 @@ pub fn render(p: Page, body: Markup) -> String {
     let entries = [
         (Nav::Ringkasan, "/", l.t("Ringkasan", "Overview")),
         (Nav::Temuan, "/temuan", l.t("Temuan", "Flags")),
+        (Nav::Aset, "/aset", l.t("Register", "Register")),
         (Nav::Jaringan, "/jaringan", l.t("Jaringan", "Network")),
     ];
     let sep = if p.here.contains('?') { '&' } else { '?' };

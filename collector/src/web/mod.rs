@@ -4,6 +4,7 @@
 
 pub mod access;
 mod agent_config;
+mod aset;
 mod assets;
 pub mod chart;
 mod flags;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ringkasan::routes())
         .merge(temuan::routes())
         .merge(host_page::routes())
+        .merge(aset::routes())
         .merge(assets::routes())
         .merge(flags::routes())
         .merge(reconcile::routes())

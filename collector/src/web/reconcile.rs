@@ -104,21 +104,50 @@ struct DecisionBody {
 
 /// An operator decides about their OPDs' hosts and assets only; another OPD's host or asset
 /// is "not found", as if it did not exist.
-async fn in_scope(s: &AppState, c: &Caller, b: &DecisionBody) -> ApiResult<()> {
+async fn in_scope(s: &AppState, c: &Caller, agent_id: &str, asset_key: &str) -> ApiResult<()> {
     if c.user.role != Role::Operator {
         return Ok(());
     }
-    super::hosts::visible_agent(s, c, &b.agent_id).await?;
+    super::hosts::visible_agent(s, c, agent_id).await?;
     for opd in &c.user.opds {
         let lines = s.store.register_lines(Some(opd)).await?;
-        if lines.iter().any(|l| l.key == b.asset_key) {
+        if lines.iter().any(|l| l.key == asset_key) {
             return Ok(());
         }
     }
     Err(ApiError(
         StatusCode::NOT_FOUND,
-        format!("asset_key: no asset {:?}", b.asset_key),
+        format!("asset_key: no asset {asset_key:?}"),
     ))
+}
+
+/// Record a decision as the caller and run reconciliation soon; shared by the API and the
+/// register page's forms.
+pub async fn apply_decision(
+    s: &AppState,
+    c: &Caller,
+    kind: DecisionKind,
+    agent_id: String,
+    asset_key: String,
+    note: Option<String>,
+) -> ApiResult<(Decision, AuditNote)> {
+    in_scope(s, c, &agent_id, &asset_key).await?;
+    let by = operator(c.name())?.to_owned();
+    let d = Decision {
+        agent_id,
+        asset_key,
+        kind,
+        by,
+        at: chrono::Utc::now(),
+        note,
+    };
+    s.store.decide(d.clone()).await?;
+    s.reconcile_now.notify_one();
+    let note = AuditNote {
+        target: Some(format!("{} / {}", d.agent_id, d.asset_key)),
+        detail: Some(serde_json::json!({ "note": d.note })),
+    };
+    Ok((d, note))
 }
 
 async fn decide(
@@ -127,22 +156,7 @@ async fn decide(
     kind: DecisionKind,
     b: DecisionBody,
 ) -> ApiResult<impl IntoResponse> {
-    in_scope(&s, &c, &b).await?;
-    let by = operator(c.name())?.to_owned();
-    let d = Decision {
-        agent_id: b.agent_id,
-        asset_key: b.asset_key,
-        kind,
-        by,
-        at: chrono::Utc::now(),
-        note: b.note,
-    };
-    s.store.decide(d.clone()).await?;
-    s.reconcile_now.notify_one();
-    let note = AuditNote {
-        target: Some(format!("{} / {}", d.agent_id, d.asset_key)),
-        detail: Some(serde_json::json!({ "note": d.note })),
-    };
+    let (d, note) = apply_decision(&s, &c, kind, b.agent_id, b.asset_key, b.note).await?;
     Ok((Extension(note), Json(d)))
 }
 
