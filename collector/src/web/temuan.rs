@@ -34,8 +34,13 @@ pub struct Filters {
     state: Option<String>,
     /// Only flags opened at least this many days ago.
     age: Option<u32>,
+    /// 1-based page of [`PAGE`] flags, newest first.
+    page: Option<usize>,
     lang: Option<String>,
 }
+
+/// Flags per page: a list one can act on, and a page that stays fast with a city's backlog.
+const PAGE: usize = 100;
 
 impl Filters {
     /// The query string of these filters (without `lang`), to come back to the same list.
@@ -93,20 +98,37 @@ async fn list(
         let before = Utc::now() - Duration::days(days.into());
         flags.retain(|x| x.opened_at <= before);
     }
+    let total = flags.len();
+    let pages = total.div_ceil(PAGE).max(1);
+    let page = f.page.unwrap_or(1).clamp(1, pages);
+    let shown: Vec<&Flag> = flags.iter().skip((page - 1) * PAGE).take(PAGE).collect();
     let query = f.query();
-    let back = if query.is_empty() {
+    let at_page = |n: usize| {
+        let sep = if query.is_empty() { "" } else { "&" };
+        format!("/temuan?{query}{sep}page={n}")
+    };
+    let back = if page > 1 {
+        at_page(page)
+    } else if query.is_empty() {
         "/temuan".to_owned()
     } else {
         format!("/temuan?{query}")
     };
     let body = html! {
         (filters(l, &f))
-        p { (flags.len()) " " (l.t("temuan", "flags")) }
+        p #count {
+            (total) " " (l.t("temuan", "flags"))
+            @if pages > 1 {
+                " · " (l.t("halaman", "page")) " " (page) " / " (pages) " · "
+                @if page > 1 { a href=(href(l, &at_page(page - 1))) { "‹ " (l.t("sebelumnya", "previous")) } " " }
+                @if page < pages { a href=(href(l, &at_page(page + 1))) { (l.t("berikutnya", "next")) " ›" } }
+            }
+        }
         div.scroll { table #temuan {
             tr { th { "#" } th { (l.t("Jenis", "Kind")) } th { "OPD" } th { (l.t("Ringkasan", "Summary")) }
                  th { (l.t("Pasal", "Article")) } th { (l.t("Dibuka", "Opened")) } th { (l.t("Status", "State")) }
                  th { (l.t("Tindakan", "Action")) } }
-            @for x in &flags {
+            @for x in shown {
                 tr data-flag=(x.id) {
                     td { a href=(href(l, &format!("/temuan/{}", x.id))) { (x.id) } }
                     td { (x.kind) }

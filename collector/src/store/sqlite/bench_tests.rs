@@ -5,6 +5,9 @@
 //! ```text
 //! cargo test --release -p pantau-collector --lib bench_reconcile_job -- --ignored --nocapture
 //! ```
+//!
+//! `bench_dashboard_db` writes the 10,000-host city the dashboard benchmark serves
+//! (`tests/bench/dashboard-wrk.sh`) into `$PANTAU_BENCH_DATA/pantau.db`.
 
 use super::*;
 use crate::reconciler::Settings;
@@ -15,6 +18,12 @@ const N: usize = 50_000;
 const OPDS: usize = 40;
 
 fn fill(c: &mut Connection) -> anyhow::Result<()> {
+    fill_city(c, N, OPDS)
+}
+
+/// `n` register assets and `n` enrolled hosts over `opds` OPDs (see `fill`'s shares), with
+/// the latest CPU, memory and disk use the host list shows.
+fn fill_city(c: &mut Connection, n: usize, opds: usize) -> anyhow::Result<()> {
     let tx = c.transaction()?;
     let now = Utc::now().to_rfc3339();
     {
@@ -32,14 +41,14 @@ fn fill(c: &mut Connection) -> anyhow::Result<()> {
             "INSERT INTO hosts (agent_id, hostname, last_seen, facts, health)
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
-        for i in 0..N {
-            let opd = format!("82.71.{:02}.01.01", i % OPDS);
+        for i in 0..n {
+            let opd = format!("82.71.{:02}.01.01", i % opds);
             // 2 % of register rows repeat the previous row's serial (duplicates).
             let serial = if i % 50 == 1 { i - 1 } else { i };
             asset.execute(params![
-                format!("{opd}|1.3.2.10.01.02.001|{:06}", i / OPDS + 1),
+                format!("{opd}|1.3.2.10.01.02.001|{:06}", i / opds + 1),
                 opd,
-                format!("{:06}", i / OPDS + 1),
+                format!("{:06}", i / opds + 1),
                 format!("5CD{serial:07}"),
                 now
             ])?;
@@ -77,8 +86,32 @@ fn fill(c: &mut Connection) -> anyhow::Result<()> {
             ])?;
         }
     }
+    tx.execute(
+        "UPDATE hosts SET online = (abs(random()) % 10) != 0, os = 'Windows 10 Pro 22H2',
+                ip = '10.' || (abs(random()) % 250) || '.' || (abs(random()) % 250) || '.10',
+                cpu_pct = abs(random()) % 10000 / 100.0, mem_pct = abs(random()) % 10000 / 100.0,
+                disk_pct = abs(random()) % 10000 / 100.0",
+        [],
+    )?;
     tx.commit()?;
     Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "benchmark fixture: run by tests/bench/dashboard-wrk.sh"]
+async fn bench_dashboard_db() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("PANTAU_BENCH_DATA").expect("PANTAU_BENCH_DATA: the data_dir to fill"),
+    );
+    let store = SqliteStore::open(&dir.join("pantau.db")).unwrap();
+    store.write(|c| fill_city(c, 10_000, 60)).await.unwrap();
+    let report = crate::reconciler::run_once(&store, &Settings::default())
+        .await
+        .unwrap();
+    println!(
+        "10,000 hosts in 60 OPDs: matched {} review {} unregistered {} silent {}, flags opened {}",
+        report.matched, report.review, report.unregistered, report.silent, report.opened
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
