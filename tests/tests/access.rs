@@ -56,6 +56,7 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
         }),
         ("GET", "/host/{agent_id}") => c(format!("/host/{HOST_B}"), None, Refused),
         ("GET", "/aset") => c(route.into(), None, ListWithoutB),
+        ("GET", "/opd/{kode}") => c(format!("/opd/{OPD_B}"), None, Refused),
         ("POST", "/aset/keputusan") => Some(Case {
             path: route.into(),
             body: None,

@@ -45,6 +45,14 @@ fn sign_in_see_the_fleet_open_a_host_acknowledge_a_flag_and_switch_language() {
         "the overview scrolls sideways at 1366 px"
     );
 
+    // An OPD: its own page, reached from the overview's row.
+    b.click(&format!("#opds tr[data-opd='{OPD_A}'] a"));
+    assert!(wait_until(Duration::from_secs(10), || b.text("main h1")
+        == format!("OPD {OPD_A}")));
+    assert_eq!(b.count("#hosts tr"), 2, "header and OPD A's one host");
+    b.screenshot("01b-opd");
+    b.goto(&format!("{base}/"));
+
     // A host: its utilization chart, inventory and register section.
     b.click(&format!("#hosts a[href='/host/{HOST_A}']"));
     assert!(wait_until(Duration::from_secs(10), || b

@@ -76,6 +76,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/temuan/{id}", Write, "flag.form"),
     r("GET", "/host/{agent_id}", Read, ""),
     r("GET", "/aset", Read, ""),
+    r("GET", "/opd/{kode}", Read, ""),
     r("POST", "/aset/keputusan", Write, "decision.form"),
     r("POST", "/login", Login, "login"),
     r("POST", "/logout", Login, "logout"),

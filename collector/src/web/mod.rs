@@ -15,6 +15,7 @@ mod jaringan;
 pub mod layout;
 mod login;
 mod network;
+mod opd_page;
 mod prom;
 mod reconcile;
 mod ringkasan;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(temuan::routes())
         .merge(host_page::routes())
         .merge(aset::routes())
+        .merge(opd_page::routes())
         .merge(assets::routes())
         .merge(flags::routes())
         .merge(reconcile::routes())

@@ -126,7 +126,7 @@ async fn page(
                 @let rc = counts.get(opd.as_str());
                 @let net = nets.get(opd);
                 tr data-opd=(opd) {
-                    td { (opd) @if let Some(n) = rc.and_then(|r| r.nama_opd.as_deref()) { br; small { (n) } } }
+                    td { a href=(href(l, &format!("/opd/{opd}"))) { (opd) } @if let Some(n) = rc.and_then(|r| r.nama_opd.as_deref()) { br; small { (n) } } }
                     td.n { (on) } td.n { (off) }
                     td.n { (rc.map_or(0, |r| r.registered_ict)) }
                     td.n { (rc.map_or(0, |r| r.matched)) }
@@ -186,7 +186,7 @@ async fn page(
     )))
 }
 
-fn host_table(l: Lang, hosts: &[crate::store::HostSummary]) -> Markup {
+pub fn host_table(l: Lang, hosts: &[crate::store::HostSummary]) -> Markup {
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}%"));
     html! {
         div.scroll { table #hosts {
