@@ -42,6 +42,14 @@ impl StoreArgs {
             .transpose()
     }
 
+    /// The SNMP profile names of the config file; none with `--data` alone.
+    fn profile_names(&self) -> anyhow::Result<std::collections::BTreeSet<String>> {
+        Ok(self
+            .config()?
+            .map(|c| c.snmp_profiles.names())
+            .unwrap_or_default())
+    }
+
     fn open(&self) -> anyhow::Result<SqliteStore> {
         let db = match (self.config()?, &self.data) {
             (Some(cfg), _) => cfg.database(),
@@ -218,7 +226,10 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Flags { cmd, store } => reconcile_cli::flags(&store.open()?, cmd).await,
         Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
         Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
-        Command::AgentConfig { cmd, store } => network_cli::agent_config(&store.open()?, cmd).await,
+        Command::AgentConfig { cmd, store } => {
+            let profiles = store.profile_names()?;
+            network_cli::agent_config(&store.open()?, cmd, &profiles).await
+        }
         Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
         Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),

@@ -66,6 +66,7 @@ pub fn start(
         store: store.clone(),
         every: Duration::from_secs(60),
         trigger: config_now.clone(),
+        profiles: Arc::new(cfg.snmp_profiles.clone()),
     };
     let push_rx = rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -80,6 +81,7 @@ pub fn start(
         reconcile_now,
         network: cfg.network.clone(),
         config_now,
+        snmp_profiles: Arc::new(cfg.snmp_profiles.clone()),
         auth: Arc::new(crate::auth::Auth::new(cfg.auth.clone())),
     });
     let mut web_rx = rx;

@@ -2,6 +2,8 @@
 //! A pure function over the latest state of every polled device ([`find`]); the job
 //! (`crate::snmpwatch`) loads it from the store and syncs the SNMP flag kinds only.
 
+pub mod equipment;
+pub mod profiles;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +29,9 @@ pub struct SnmpJudgeConfig {
     /// Devices whose newest report is older than this are not judged (the poller itself is
     /// silent, which reconciliation reports).
     pub stale_after_s: u64,
+    /// Credential profiles targets refer to by name (`[snmp.profiles.NAME]`, see
+    /// [`profiles`]); resolved once at load into [`crate::config::CollectorConfig::snmp_profiles`].
+    pub profiles: std::collections::BTreeMap<String, profiles::ProfileConfig>,
 }
 
 impl Default for SnmpJudgeConfig {
@@ -36,6 +41,7 @@ impl Default for SnmpJudgeConfig {
             errors_per_s: 1.0,
             supply_low_pct: 10.0,
             stale_after_s: 3600,
+            profiles: Default::default(),
         }
     }
 }

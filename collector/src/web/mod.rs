@@ -34,6 +34,9 @@ pub struct AppState {
     pub network: crate::network::NetworkConfig,
     /// Notified to publish changed agent configs now.
     pub config_now: Arc<tokio::sync::Notify>,
+    /// SNMP credential profiles of collector.toml: targets and equipment may name only
+    /// these; the secrets themselves never leave the config publisher.
+    pub snmp_profiles: Arc<crate::snmp::profiles::Profiles>,
     /// `[auth]` settings, login rate limits, verified Basic credentials.
     pub auth: Arc<crate::auth::Auth>,
 }

@@ -72,6 +72,7 @@ pub fn report(
             for i in &d.interfaces {
                 ins.execute(params![id, i.index, serde_json::to_string(i)?])?;
             }
+            super::snmp_history::record(tx, id, ts, &d.interfaces)?;
         }
     }
     Ok(())
