@@ -179,13 +179,23 @@ pub fn column(field: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
+/// The line a record starts on. The csv crate's position is just after the previous
+/// record, so comment and blank lines in between are skipped here.
 fn line_of(text: &str, byte: u64) -> usize {
     let end = (byte as usize).min(text.len());
-    text.as_bytes()[..end]
+    let mut line = text.as_bytes()[..end]
         .iter()
         .filter(|b| **b == b'\n')
         .count()
-        + 1
+        + 1;
+    for l in text[end..].lines() {
+        let t = l.trim();
+        if !(t.is_empty() || t.starts_with('#')) {
+            break;
+        }
+        line += 1;
+    }
+    line
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ mod login;
 mod network;
 mod reconcile;
 mod snmp;
+mod snmp_equipment;
+mod snmp_page;
 
 use crate::store::Store;
 use crate::telemetry::Telemetry;
@@ -50,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .merge(network::routes())
         .merge(jaringan::routes())
         .merge(snmp::routes())
+        .merge(snmp_equipment::routes())
+        .merge(snmp_page::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -376,6 +376,8 @@ mod accounts_tests;
 #[cfg(test)]
 mod bench_tests;
 #[cfg(test)]
+mod equipment_tests;
+#[cfg(test)]
 mod network_tests;
 #[cfg(test)]
 mod reconcile_tests;
