@@ -127,6 +127,15 @@ pub async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
              pantau-collector user add NAME --role admin --config {config}"
         );
     }
+    // A profile removed from collector.toml while targets still name it: refuse to start,
+    // naming them, rather than silently stop polling those devices.
+    let dangling = crate::snmp::profiles::dangling(&*store, &cfg.snmp_profiles.names()).await?;
+    if !dangling.is_empty() {
+        anyhow::bail!(
+            "[snmp.profiles] lacks profiles that targets use; define them or remove the targets:\n  {}",
+            dangling.join("\n  ")
+        );
+    }
     let listener = bind(&cfg.http.listen).await?;
     tracing::info!(http = %cfg.http.listen, mqtt = %cfg.mqtt.url, db = %cfg.database().display(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
     let running = start(&cfg, store, listener);

@@ -290,4 +290,24 @@ fn registered_equipment_is_polled_with_profile_credentials_and_matched() {
     }
     let (ok, out) = cli(&collector, &["snmp", "equipment", "list"]);
     assert!(ok && out.contains(&core) && !out.contains(V3_AUTH), "{out}");
+
+    // Removing a row through the API: audited, and the poller's merged config loses it.
+    let del = format!("/api/v1/snmp/equipment?asset_key={floor}");
+    let (code, body) =
+        pantau_tests::http::request("DELETE", &collector.url(&del), &[], None).unwrap();
+    assert_eq!(code, 204, "{body}");
+    let merged = get_json(&collector.url("/api/v1/hosts/poller-eq/config"));
+    assert_eq!(
+        merged["snmp"]["targets"].as_array().unwrap().len(),
+        1,
+        "{merged}"
+    );
+    let audit = get_json(&collector.url("/api/v1/audit")).to_string();
+    for action in [
+        "snmp_equipment.import",
+        "snmp_equipment.put",
+        "snmp_equipment.remove",
+    ] {
+        assert!(audit.contains(action), "{action} not audited: {audit}");
+    }
 }

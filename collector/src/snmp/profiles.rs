@@ -213,6 +213,41 @@ pub fn check_targets(targets: &[SnmpTarget], known: &BTreeSet<String>) -> Result
     Ok(())
 }
 
+/// Every stored reference to a profile not in `known`: equipment rows and SNMP targets of
+/// agent layers, each as `where: profile "NAME"`.
+pub async fn dangling(
+    store: &dyn crate::store::Store,
+    known: &BTreeSet<String>,
+) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for e in store.snmp_equipment().await? {
+        let e = e.equipment;
+        if !known.contains(&e.profile) {
+            out.push(format!(
+                "snmp equipment {:?} (poller {}): profile {:?}",
+                e.asset_key, e.agent_id, e.profile
+            ));
+        }
+    }
+    for l in store.config_layers().await? {
+        let Some(serde_json::Value::Array(ts)) = l.layer.pointer("/snmp/targets") else {
+            continue;
+        };
+        for (n, t) in ts.iter().enumerate() {
+            if let Some(p) = t.get("profile").and_then(|p| p.as_str()) {
+                if !known.contains(p) {
+                    out.push(format!(
+                        "agent-config {}/{} snmp.targets[{n}].profile: profile {p:?}",
+                        l.scope.name(),
+                        l.key
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The message for a profile name that is not defined.
 pub fn unknown(field: &str, name: &str, known: &BTreeSet<String>) -> String {
     let list = if known.is_empty() {

@@ -134,6 +134,22 @@ async fn equipment_is_checked_whole_and_reaches_its_poller_first() {
     assert_eq!(t[0].profile.as_deref(), Some("kantor"));
     assert_eq!(t[0].uplinks, ["Te1/0/1"]);
 
+    // collector.toml lost the profile: both references are named at start-up.
+    let lost = crate::snmp::profiles::dangling(&s, &BTreeSet::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        lost,
+        [
+            "snmp equipment \"SW-INTI\" (poller poller): profile \"kantor\"",
+            "agent-config agent/poller snmp.targets[0].profile: profile \"kantor\"",
+        ]
+    );
+    assert!(crate::snmp::profiles::dangling(&s, &profiles())
+        .await
+        .unwrap()
+        .is_empty());
+
     assert!(s.remove_snmp_equipment("SW-INTI").await.unwrap());
     assert!(!s.remove_snmp_equipment("SW-INTI").await.unwrap());
 }
