@@ -88,3 +88,5 @@ pub type ApiResult<T> = Result<T, ApiError>;
 mod access_tests;
 #[cfg(test)]
 mod network_tests;
+#[cfg(test)]
+mod snmp_tests;

@@ -10,7 +10,11 @@ use pantau_proto::{AgentKey, Envelope, Kind};
 use serde_json::json;
 use std::collections::BTreeSet;
 
-fn asset(kode_lokasi: &str, nibar: &str, nomor_pabrik: Option<&str>) -> crate::register::AssetRow {
+pub(crate) fn asset(
+    kode_lokasi: &str,
+    nibar: &str,
+    nomor_pabrik: Option<&str>,
+) -> crate::register::AssetRow {
     crate::register::AssetRow {
         kode_lokasi: kode_lokasi.into(),
         nama_opd: None,

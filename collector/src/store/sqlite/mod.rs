@@ -376,7 +376,7 @@ mod accounts_tests;
 #[cfg(test)]
 mod bench_tests;
 #[cfg(test)]
-mod equipment_tests;
+pub(crate) mod equipment_tests;
 #[cfg(test)]
 mod network_tests;
 #[cfg(test)]
