@@ -54,6 +54,8 @@ fn registered_equipment_is_polled_with_profile_credentials_and_matched() {
             priv_file.display().to_string()
         ),
     );
+    // Before any traffic: the CLI and the running collector share the database.
+    collector.user_add("op-lain", "operator", &["0202"], "operator-lain-password");
     let mut agent = Agent::enroll(
         &collector,
         &broker,
@@ -264,7 +266,6 @@ fn registered_equipment_is_polled_with_profile_credentials_and_matched() {
     }
     let en = get_text(&collector.url(&format!("{page_path}?lang=en")));
     assert!(en.contains("target name = register key"), "{en}");
-    collector.user_add("op-lain", "operator", &["0202"], "operator-lain-password");
     let other = collector.url_as("op-lain", "operator-lain-password", &page_path);
     assert_eq!(pantau_tests::http::status(&other), Some(404));
 
@@ -292,7 +293,10 @@ fn registered_equipment_is_polled_with_profile_credentials_and_matched() {
     assert!(ok && out.contains(&core) && !out.contains(V3_AUTH), "{out}");
 
     // Removing a row through the API: audited, and the poller's merged config loses it.
-    let del = format!("/api/v1/snmp/equipment?asset_key={floor}");
+    let del = format!(
+        "/api/v1/snmp/equipment?asset_key={}",
+        floor.replace('|', "%7C")
+    );
     let (code, body) =
         pantau_tests::http::request("DELETE", &collector.url(&del), &[], None).unwrap();
     assert_eq!(code, 204, "{body}");

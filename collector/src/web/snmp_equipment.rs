@@ -59,8 +59,9 @@ async fn put(
         let opds = opd_of(&s).await?;
         for (n, r) in rows.iter().enumerate() {
             if !opds.get(&r.asset_key).is_some_and(|o| c.sees(o)) {
+                // 404, as for every other OPD's object: its existence is not revealed.
                 return Err(ApiError(
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    StatusCode::NOT_FOUND,
                     format!("[{n}].asset_key: no asset {:?} in your OPDs", r.asset_key),
                 ));
             }

@@ -88,7 +88,7 @@ async fn equipment_is_scoped_checked_and_audited_without_secrets() {
     let url = "/api/v1/snmp/equipment";
 
     let (st, body) = call(&router, &other, "PUT", url, Some(row("kantor"))).await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(st, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(
         body["error"],
         "[0].asset_key: no asset \"SW-INTI\" in your OPDs"
