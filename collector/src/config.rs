@@ -37,6 +37,10 @@ pub struct CollectorConfig {
     /// SNMP flags: thresholds (docs/snmp.md).
     #[serde(default)]
     pub snmp: crate::snmp::SnmpJudgeConfig,
+    /// `snmp.profiles` with every secret read (from the file, the environment or a file),
+    /// filled by [`CollectorConfig::load`]: a profile that cannot be resolved stops the load.
+    #[serde(skip)]
+    pub snmp_profiles: crate::snmp::profiles::Profiles,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,6 +135,12 @@ impl CollectorConfig {
                 path.display()
             ),
         }
+        cfg.snmp_profiles = crate::snmp::profiles::Profiles::resolve(
+            &cfg.snmp.profiles,
+            &|v| std::env::var(v).ok(),
+            base,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(cfg)
     }
 

@@ -21,6 +21,9 @@ pub struct ConfigPush {
     pub store: Arc<dyn Store>,
     pub every: Duration,
     pub trigger: Arc<Notify>,
+    /// SNMP credential profiles, put into each target that names one just before it is
+    /// published (never stored: the database keeps the config as merged, with the names).
+    pub profiles: Arc<crate::snmp::profiles::Profiles>,
 }
 
 impl ConfigPush {
@@ -78,7 +81,9 @@ impl ConfigPush {
 
     async fn publish(&self, client: &AsyncClient, all: bool) -> anyhow::Result<()> {
         for (agent, cfg) in self.store.configs_to_publish(all).await? {
-            let payload = serde_json::to_vec(&cfg)?;
+            let mut wire = cfg.clone();
+            self.profiles.fill(&agent, &mut wire.snmp);
+            let payload = serde_json::to_vec(&wire)?;
             client
                 .publish(
                     topic::topic(&agent, Kind::Config),
@@ -127,6 +132,7 @@ mod tests {
                 "",
                 Some(serde_json::json!({"net": {"interval_s": 45}})),
                 "ops",
+                &Default::default(),
             )
             .await
             .unwrap();
@@ -145,6 +151,7 @@ mod tests {
             store: store.clone(),
             every: Duration::from_millis(200),
             trigger: Arc::new(Notify::new()),
+            profiles: Default::default(),
         };
         tokio::spawn(push.run(rx));
 

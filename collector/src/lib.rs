@@ -19,6 +19,7 @@ pub mod reconciler;
 pub mod register;
 pub mod serve;
 pub mod snmp;
+pub mod snmp_cli;
 pub mod snmpwatch;
 pub mod store;
 pub mod telemetry;

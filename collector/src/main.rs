@@ -1,7 +1,7 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
 use pantau_collector::{
-    config, demo, enroll, network_cli, reconcile_cli, register, serve, store, user_cli,
+    config, demo, enroll, network_cli, reconcile_cli, register, serve, snmp_cli, store, user_cli,
 };
 
 use pantau_collector::i18n::Lang;
@@ -40,6 +40,14 @@ impl StoreArgs {
             .as_deref()
             .map(CollectorConfig::load)
             .transpose()
+    }
+
+    /// The SNMP profile names of the config file; none with `--data` alone.
+    fn profile_names(&self) -> anyhow::Result<std::collections::BTreeSet<String>> {
+        Ok(self
+            .config()?
+            .map(|c| c.snmp_profiles.names())
+            .unwrap_or_default())
     }
 
     fn open(&self) -> anyhow::Result<SqliteStore> {
@@ -100,6 +108,13 @@ enum Command {
     AgentConfig {
         #[command(subcommand)]
         cmd: network_cli::AgentConfigCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// SNMP: the equipment mapping (register asset → IP, profile, poller, uplinks).
+    Snmp {
+        #[command(subcommand)]
+        cmd: snmp_cli::SnmpCommand,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -218,7 +233,14 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Flags { cmd, store } => reconcile_cli::flags(&store.open()?, cmd).await,
         Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
         Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
-        Command::AgentConfig { cmd, store } => network_cli::agent_config(&store.open()?, cmd).await,
+        Command::AgentConfig { cmd, store } => {
+            let profiles = store.profile_names()?;
+            network_cli::agent_config(&store.open()?, cmd, &profiles).await
+        }
+        Command::Snmp { cmd, store } => {
+            let profiles = store.profile_names()?;
+            snmp_cli::run(&store.open()?, cmd, &profiles).await
+        }
         Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
         Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),

@@ -132,10 +132,20 @@ fn scope(s: &str) -> anyhow::Result<crate::network::pushed::Scope> {
         .ok_or_else(|| anyhow::anyhow!("scope: {s:?} is not global, opd or agent"))
 }
 
-pub async fn agent_config(store: &dyn Store, cmd: AgentConfigCommand) -> anyhow::Result<()> {
+/// `profiles`: the names of collector.toml's `[snmp.profiles]` (empty without `--config`),
+/// which targets in a layer may refer to.
+pub async fn agent_config(
+    store: &dyn Store,
+    cmd: AgentConfigCommand,
+    profiles: &std::collections::BTreeSet<String>,
+) -> anyhow::Result<()> {
     match cmd {
         AgentConfigCommand::List { out } => {
-            let layers = store.config_layers().await?;
+            let mut layers = store.config_layers().await?;
+            // Shown like the API shows them: credentials are for the poller only.
+            for l in &mut layers {
+                crate::snmp::redact_secrets(&mut l.layer);
+            }
             if out.json {
                 println!("{}", serde_json::to_string_pretty(&layers)?);
             } else {
@@ -168,12 +178,19 @@ pub async fn agent_config(store: &dyn Store, cmd: AgentConfigCommand) -> anyhow:
                     key.as_deref().unwrap_or(""),
                     Some(layer),
                     &who.name()?,
+                    profiles,
                 )
                 .await?;
         }
         AgentConfigCommand::Unset { scope: s, key, who } => {
             store
-                .set_config_layer(scope(&s)?, key.as_deref().unwrap_or(""), None, &who.name()?)
+                .set_config_layer(
+                    scope(&s)?,
+                    key.as_deref().unwrap_or(""),
+                    None,
+                    &who.name()?,
+                    profiles,
+                )
                 .await?;
         }
         AgentConfigCommand::Show { agent_id } => {
@@ -181,7 +198,9 @@ pub async fn agent_config(store: &dyn Store, cmd: AgentConfigCommand) -> anyhow:
                 anyhow::bail!("no enrolled agent {agent_id:?}");
             }
             let cfg = store.agent_config(&agent_id).await?.unwrap_or_default();
-            println!("{}", serde_json::to_string_pretty(&cfg)?);
+            let mut v = serde_json::to_value(&cfg)?;
+            crate::snmp::redact_secrets(&mut v);
+            println!("{}", serde_json::to_string_pretty(&v)?);
         }
     }
     Ok(())

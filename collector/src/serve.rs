@@ -71,6 +71,7 @@ pub fn start(
         store: store.clone(),
         every: Duration::from_secs(60),
         trigger: config_now.clone(),
+        profiles: Arc::new(cfg.snmp_profiles.clone()),
     };
     let push_rx = rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -85,6 +86,7 @@ pub fn start(
         reconcile_now,
         network: cfg.network.clone(),
         config_now,
+        snmp_profiles: Arc::new(cfg.snmp_profiles.clone()),
         auth: Arc::new(crate::auth::Auth::new(crate::auth::AuthConfig {
             // Under HTTPS the cookie must never travel over plain HTTP.
             secure_cookie: cfg.auth.secure_cookie || tls.is_some(),
@@ -145,6 +147,15 @@ pub async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
             "Belum ada pengguna: API dan dasbor tidak bisa dipakai sampai ada.\n\
              No users yet: the API and dashboard refuse everyone until one exists. Create one:\n  \
              pantau-collector user add NAME --role admin --config {config}"
+        );
+    }
+    // A profile removed from collector.toml while targets still name it: refuse to start,
+    // naming them, rather than silently stop polling those devices.
+    let dangling = crate::snmp::profiles::dangling(&*store, &cfg.snmp_profiles.names()).await?;
+    if !dangling.is_empty() {
+        anyhow::bail!(
+            "[snmp.profiles] lacks profiles that targets use; define them or remove the targets:\n  {}",
+            dangling.join("\n  ")
         );
     }
     let listener = bind(&cfg.http.listen).await?;

@@ -121,6 +121,26 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
         ("GET", "/api/v1/snmp/devices/{id}/interfaces") => {
             c("/api/v1/snmp/devices/1/interfaces".into(), None, Refused)
         }
+        ("GET", "/api/v1/snmp/devices/{id}/interfaces/{ifindex}/history") => c(
+            "/api/v1/snmp/devices/1/interfaces/1/history".into(),
+            None,
+            Refused,
+        ),
+        ("GET", "/jaringan/snmp/{id}") => c("/jaringan/snmp/1".into(), None, Refused),
+        // The equipment mapping: B's asset can be neither mapped nor unmapped by A's operator.
+        ("GET", "/api/v1/snmp/equipment") => c(route.into(), None, ListWithoutB),
+        ("PUT", "/api/v1/snmp/equipment") => c(
+            route.into(),
+            Some(
+                json!([{ "asset_key": asset_b, "ip": "10.2.0.9", "profile": "p", "agent_id": HOST_B }]),
+            ),
+            Refused,
+        ),
+        ("DELETE", "/api/v1/snmp/equipment") => c(
+            format!("{route}?asset_key={}", asset_b.replace('|', "%7C")),
+            None,
+            Refused,
+        ),
         ("GET", "/api/v1/agent-config") => c(route.into(), None, ListWithoutB),
         ("PUT" | "DELETE", "/api/v1/agent-config/global") => {
             c(route.into(), Some(json!({})), Refused)

@@ -64,6 +64,15 @@ pub fn validate(c: &SnmpConfig) -> Result<(), String> {
         if t.host.trim().is_empty() {
             return Err(format!("targets[{n}] ({:?}) has no host", t.name));
         }
+        // The collector resolves profiles before it publishes; one left means its
+        // collector.toml lost the profile: polling with the default empty community would
+        // only look like a dead device.
+        if let Some(p) = &t.profile {
+            return Err(format!(
+                "targets[{n}] ({:?}).profile: profile {p:?} was not resolved by the collector (no credentials)",
+                t.name
+            ));
+        }
         for g in &t.groups {
             if !["interfaces", "entity", "printer", "ups"].contains(&g.as_str()) {
                 return Err(format!(
@@ -125,6 +134,7 @@ mod tests {
             r#"{"snmp": {"targets": [{"name": "x", "host": ""}]}}"#,
             r#"{"snmp": {"targets": [{"name": "x", "host": "h", "groups": ["wifi"]}]}}"#,
             r#"{"snmp": {"targets": [{"name": "x", "host": "h", "credentials": {"version": "v1"}}]}}"#,
+            r#"{"snmp": {"targets": [{"name": "x", "host": "h", "profile": "kantor"}]}}"#,
             "[]",
         ] {
             assert!(

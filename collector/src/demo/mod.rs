@@ -80,6 +80,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         network: Default::default(),
         auth: Default::default(),
         snmp: Default::default(),
+        snmp_profiles: Default::default(),
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;

@@ -2,6 +2,9 @@
 //! A pure function over the latest state of every polled device ([`find`]); the job
 //! (`crate::snmpwatch`) loads it from the store and syncs the SNMP flag kinds only.
 
+pub mod equipment;
+pub mod matching;
+pub mod profiles;
 #[cfg(test)]
 mod tests;
 
@@ -11,7 +14,6 @@ use chrono::{DateTime, Utc};
 use pantau_proto::body::snmp::SnmpDevice;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::HashMap;
 
 /// `[snmp]` in collector.toml: thresholds of the SNMP flags (docs/snmp.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +29,9 @@ pub struct SnmpJudgeConfig {
     /// Devices whose newest report is older than this are not judged (the poller itself is
     /// silent, which reconciliation reports).
     pub stale_after_s: u64,
+    /// Credential profiles targets refer to by name (`[snmp.profiles.NAME]`, see
+    /// [`profiles`]); resolved once at load into [`crate::config::CollectorConfig::snmp_profiles`].
+    pub profiles: std::collections::BTreeMap<String, profiles::ProfileConfig>,
 }
 
 impl Default for SnmpJudgeConfig {
@@ -36,6 +41,7 @@ impl Default for SnmpJudgeConfig {
             errors_per_s: 1.0,
             supply_low_pct: 10.0,
             stale_after_s: 3600,
+            profiles: Default::default(),
         }
     }
 }
@@ -52,20 +58,25 @@ pub struct DeviceState {
 }
 
 /// A register entry a device can match.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RegisterEntry {
     pub key: String,
     pub opd: String,
     pub nomor_pabrik: Option<String>,
+    /// MACs learned for the asset: the NICs of the host reconciliation matched to it.
+    pub macs: Vec<String>,
+    /// Its address in the SNMP equipment mapping.
+    pub ip: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AssetMatch {
     pub device_id: i64,
     pub asset_key: String,
-    /// `target` (the target is named after the register key) or `serial` (ENTITY-MIB or
-    /// Printer-MIB serial equals the nomor pabrik).
+    /// `target`, `serial`, `mac` or `ip` ([`matching`]).
     pub rule: String,
+    /// What matched: the target name, the serial, the MAC or the IP.
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -132,38 +143,10 @@ pub fn find(
     now: DateTime<Utc>,
 ) -> Judged {
     let mut out = Judged::default();
-    let by_key: HashMap<&str, &RegisterEntry> =
-        register.iter().map(|r| (r.key.as_str(), r)).collect();
-    let mut by_serial: HashMap<String, Vec<&RegisterEntry>> = HashMap::new();
-    for r in register {
-        if let Some(s) = r.nomor_pabrik.as_deref().and_then(norm_serial) {
-            by_serial.entry(s).or_default().push(r);
-        }
-    }
+    let index = matching::Index::new(register);
     for s in devices {
-        // Matching: the target's own name first, then a serial that names exactly one entry
-        // (one in the device's OPD wins over others).
         let d = &s.device;
-        if let Some(r) = by_key.get(d.target.as_str()) {
-            out.matches.push(AssetMatch {
-                device_id: s.id,
-                asset_key: r.key.clone(),
-                rule: "target".into(),
-            });
-        } else if let Some(r) = serials(d).iter().find_map(|sn| {
-            let c = by_serial.get(sn)?;
-            let local: Vec<&RegisterEntry> = c.iter().copied().filter(|r| r.opd == s.opd).collect();
-            match (local.as_slice(), c.as_slice()) {
-                ([one], _) | ([], [one]) => Some(*one),
-                _ => None,
-            }
-        }) {
-            out.matches.push(AssetMatch {
-                device_id: s.id,
-                asset_key: r.key.clone(),
-                rule: "serial".into(),
-            });
-        }
+        out.matches.extend(index.find(s));
 
         if (now - s.ts).num_seconds() > cfg.stale_after_s as i64 {
             continue;

@@ -151,16 +151,19 @@ fn devices_match_the_register_by_target_then_serial() {
             key: "A-1".into(),
             opd: "1.01".into(),
             nomor_pabrik: Some("FOC2231X0AB".into()),
+            ..Default::default()
         },
         RegisterEntry {
             key: "A-2".into(),
             opd: "1.01".into(),
             nomor_pabrik: Some("FOC-MODULE".into()),
+            ..Default::default()
         },
         RegisterEntry {
             key: "UPS-7".into(),
             opd: "1.01".into(),
             nomor_pabrik: None,
+            ..Default::default()
         },
     ];
     let devices = vec![
@@ -175,12 +178,14 @@ fn devices_match_the_register_by_target_then_serial() {
             AssetMatch {
                 device_id: 1,
                 asset_key: "A-1".into(),
-                rule: "serial".into()
+                rule: "serial".into(),
+                value: "FOC2231X0AB".into(),
             },
             AssetMatch {
                 device_id: 2,
                 asset_key: "UPS-7".into(),
-                rule: "target".into()
+                rule: "target".into(),
+                value: "UPS-7".into(),
             },
         ]
     );

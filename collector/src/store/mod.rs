@@ -526,7 +526,29 @@ pub trait Store: accounts::AccountStore + Send + Sync {
         key: &str,
         layer: Option<serde_json::Value>,
         by: &str,
+        profiles: &std::collections::BTreeSet<String>,
     ) -> Result<()>;
+    /// SNMP equipment mapping (register asset → address, profile, poller, uplinks).
+    async fn snmp_equipment(&self) -> Result<Vec<crate::snmp::equipment::EquipmentRow>>;
+    /// Add or replace rows by asset key, all or none: the errors of every bad row otherwise.
+    async fn put_snmp_equipment(
+        &self,
+        rows: Vec<crate::snmp::equipment::Equipment>,
+        profiles: std::collections::BTreeSet<String>,
+        by: &str,
+    ) -> Result<std::result::Result<usize, Vec<crate::snmp::equipment::RowError>>>;
+    /// Remove one row; false when there was none.
+    async fn remove_snmp_equipment(&self, asset_key: &str) -> Result<bool>;
+    /// One interface's utilization and error history (`in_pct`, `out_pct`, `err_per_s`)
+    /// between `from` and `to`, `step` seconds apart.
+    async fn snmp_history(
+        &self,
+        device_id: i64,
+        if_index: u32,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: i64,
+    ) -> Result<(Resolution, Vec<Series>)>;
     /// The merged config of one agent (version 0); `None` when no layer applies.
     async fn agent_config(
         &self,

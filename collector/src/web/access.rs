@@ -124,6 +124,21 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/network/opd/{opd}/history", Read, ""),
     r("GET", "/api/v1/snmp/devices", Read, ""),
     r("GET", "/api/v1/snmp/devices/{id}/interfaces", Read, ""),
+    r(
+        "GET",
+        "/api/v1/snmp/devices/{id}/interfaces/{ifindex}/history",
+        Read,
+        "",
+    ),
+    r("GET", "/api/v1/snmp/equipment", Read, ""),
+    r("PUT", "/api/v1/snmp/equipment", Write, "snmp_equipment.put"),
+    r(
+        "DELETE",
+        "/api/v1/snmp/equipment",
+        Write,
+        "snmp_equipment.remove",
+    ),
+    r("GET", "/jaringan/snmp/{id}", Read, ""),
     r("GET", "/api/v1/agent-config", Read, ""),
     r(
         "PUT",

@@ -100,11 +100,18 @@ async fn set(
             })
         })
         .transpose()?;
+    // The audit log is read by auditors: credentials in a layer are shown there as `***`.
+    let mut detail = layer.clone();
+    if let Some(d) = detail.as_mut() {
+        crate::snmp::redact_secrets(d);
+    }
     let note = AuditNote {
         target: Some(format!("{}/{key}", scope.name())),
-        detail: layer.clone(),
+        detail,
     };
-    s.store.set_config_layer(scope, key, layer, by).await?;
+    s.store
+        .set_config_layer(scope, key, layer, by, &s.snmp_profiles.names())
+        .await?;
     s.config_now.notify_one();
     Ok((Extension(note), StatusCode::NO_CONTENT))
 }

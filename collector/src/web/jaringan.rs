@@ -213,6 +213,8 @@ async fn page(
             }
         }
     }
+    let mut snmp_devices = s.store.snmp_devices(None).await?;
+    snmp_devices.retain(|d| c.sees(&d.opd));
     let (from, to) = w.range(Utc::now());
     let (from, to) = (from.timestamp(), to.timestamp());
     let other = match w {
@@ -259,6 +261,18 @@ async fn page(
                         div.charts {
                             (PreEscaped(gateway_chart(h, "net_loss:gateway", loss_t, "%", l)))
                             (PreEscaped(gateway_chart(h, "net_rtt:gateway", rtt_t, "ms", l)))
+                        }
+                    }
+                }
+                @if !snmp_devices.is_empty() {
+                    h2 { (l.t("Perangkat SNMP", "SNMP devices")) }
+                    ul.snmp {
+                        @for d in &snmp_devices {
+                            li {
+                                a href={ "/jaringan/snmp/" (d.id) (lang_q.replacen('&', "?", 1)) } { (d.target) }
+                                " — OPD " (d.opd) ", " (d.address) ", "
+                                @if d.reachable { (l.t("terjangkau", "reachable")) } @else { strong { (l.t("tidak terjangkau", "unreachable")) } }
+                            }
                         }
                     }
                 }

@@ -20,6 +20,8 @@ mod prom;
 mod reconcile;
 mod ringkasan;
 mod snmp;
+mod snmp_equipment;
+mod snmp_page;
 mod temuan;
 
 use crate::store::Store;
@@ -42,6 +44,9 @@ pub struct AppState {
     pub network: crate::network::NetworkConfig,
     /// Notified to publish changed agent configs now.
     pub config_now: Arc<tokio::sync::Notify>,
+    /// SNMP credential profiles of collector.toml: targets and equipment may name only
+    /// these; the secrets themselves never leave the config publisher.
+    pub snmp_profiles: Arc<crate::snmp::profiles::Profiles>,
     /// `[auth]` settings, login rate limits, verified Basic credentials.
     pub auth: Arc<crate::auth::Auth>,
 }
@@ -61,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .merge(network::routes())
         .merge(jaringan::routes())
         .merge(snmp::routes())
+        .merge(snmp_equipment::routes())
+        .merge(snmp_page::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -95,3 +102,5 @@ pub type ApiResult<T> = Result<T, ApiError>;
 mod access_tests;
 #[cfg(test)]
 mod network_tests;
+#[cfg(test)]
+mod snmp_tests;

@@ -15,6 +15,89 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/snmp/devices", get(devices))
         .route("/api/v1/snmp/devices/{id}/interfaces", get(interfaces))
+        .route(
+            "/api/v1/snmp/devices/{id}/interfaces/{ifindex}/history",
+            get(history),
+        )
+}
+
+/// `window=24h` (raw points, one per round) or `7d` (hourly rollups).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistoryQuery {
+    window: Option<String>,
+}
+
+/// The span and bucket of a history window.
+pub fn window(w: Option<&str>) -> Result<(chrono::Duration, i64), String> {
+    match w.unwrap_or("24h") {
+        "24h" => Ok((chrono::Duration::hours(24), 60)),
+        "7d" => Ok((chrono::Duration::days(7), 3600)),
+        other => Err(format!("window: {other:?} is not 24h or 7d")),
+    }
+}
+
+/// The device if the caller may see it (another OPD's is "not found", as elsewhere).
+pub async fn visible_device(
+    s: &AppState,
+    c: &Caller,
+    id: &str,
+) -> ApiResult<crate::store::sqlite::snmp::DeviceRow> {
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("path: {id:?} is not a device id (a number from /api/v1/snmp/devices)"),
+        )
+    })?;
+    s.store
+        .snmp_devices(None)
+        .await?
+        .into_iter()
+        .find(|d| d.id == id && c.sees(&d.opd))
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no SNMP device {id}")))
+}
+
+async fn history(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path((id, ifindex)): Path<(String, String)>,
+    Query(q): Query<HistoryQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let d = visible_device(&s, &c, &id).await?;
+    let ifindex: u32 = ifindex.parse().map_err(|_| {
+        ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("path: {ifindex:?} is not an ifIndex (a number)"),
+        )
+    })?;
+    let (span, step) =
+        window(q.window.as_deref()).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    let known = s
+        .store
+        .snmp_interfaces(d.id)
+        .await?
+        .unwrap_or_default()
+        .iter()
+        .any(|i| i.index == ifindex);
+    if !known {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("device {} has no interface {ifindex}", d.id),
+        ));
+    }
+    let to = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let (resolution, series) = s
+        .store
+        .snmp_history(d.id, ifindex, to - span, to, step)
+        .await?;
+    Ok(Json(serde_json::json!({
+        "device_id": d.id,
+        "if_index": ifindex,
+        "window": q.window.as_deref().unwrap_or("24h"),
+        "step_s": step,
+        "resolution": resolution,
+        "series": series,
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -38,25 +121,12 @@ async fn interfaces(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError(
-            StatusCode::BAD_REQUEST,
-            format!("path: {id:?} is not a device id (a number from /api/v1/snmp/devices)"),
-        )
-    })?;
-    let not_found = || ApiError(StatusCode::NOT_FOUND, format!("no SNMP device {id}"));
-    // Another OPD's device is "not found" to an operator, as elsewhere in the API.
-    let visible = s
-        .store
-        .snmp_devices(None)
-        .await?
-        .iter()
-        .any(|d| d.id == id && c.sees(&d.opd));
-    if !visible {
-        return Err(not_found());
-    }
-    match s.store.snmp_interfaces(id).await? {
+    let d = visible_device(&s, &c, &id).await?;
+    match s.store.snmp_interfaces(d.id).await? {
         Some(ifs) => Ok(Json(ifs)),
-        None => Err(not_found()),
+        None => Err(ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no SNMP device {}", d.id),
+        )),
     }
 }

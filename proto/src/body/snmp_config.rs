@@ -67,6 +67,12 @@ pub struct SnmpTarget {
     pub host: String,
     /// UDP port, 161 when absent.
     pub port: Option<u16>,
+    /// A credentials profile of the collector (`[snmp.profiles.NAME]` in collector.toml).
+    /// The collector replaces it with the profile's credentials when it publishes the
+    /// config, so a poller never receives a target that still names one: it refuses such a
+    /// config (an unresolved profile would otherwise be polled with an empty community).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub credentials: SnmpCredentials,
     /// ifName, ifDescr or ifIndex of the interfaces that are uplinks (a link down on one is
     /// flagged). An interface whose ifAlias contains "uplink" counts too.

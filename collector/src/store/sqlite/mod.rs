@@ -7,6 +7,7 @@
 //! Batching keeps the fsync cost per message small.
 
 mod accounts;
+pub mod equipment;
 mod facts;
 mod flags;
 mod history;
@@ -19,6 +20,7 @@ mod reconcile;
 mod register;
 mod schema;
 pub mod snmp;
+mod snmp_history;
 mod summary;
 mod write;
 
@@ -307,9 +309,42 @@ impl Store for SqliteStore {
         key: &str,
         layer: Option<serde_json::Value>,
         by: &str,
+        profiles: &std::collections::BTreeSet<String>,
     ) -> Result<()> {
-        let (key, by) = (key.to_owned(), by.to_owned());
-        self.write(move |c| pushed::set(c, scope, &key, layer.as_ref(), &by, Utc::now()))
+        let (key, by, profiles) = (key.to_owned(), by.to_owned(), profiles.clone());
+        self.write(move |c| pushed::set(c, scope, &key, layer.as_ref(), &by, &profiles, Utc::now()))
+            .await
+    }
+
+    async fn snmp_equipment(&self) -> Result<Vec<crate::snmp::equipment::EquipmentRow>> {
+        self.read(equipment::list).await
+    }
+
+    async fn put_snmp_equipment(
+        &self,
+        rows: Vec<crate::snmp::equipment::Equipment>,
+        profiles: std::collections::BTreeSet<String>,
+        by: &str,
+    ) -> Result<std::result::Result<usize, Vec<crate::snmp::equipment::RowError>>> {
+        let by = by.to_owned();
+        self.write(move |c| equipment::put(c, &rows, &profiles, &by, Utc::now()))
+            .await
+    }
+
+    async fn remove_snmp_equipment(&self, asset_key: &str) -> Result<bool> {
+        let key = asset_key.to_owned();
+        self.write(move |c| equipment::remove(c, &key)).await
+    }
+
+    async fn snmp_history(
+        &self,
+        device_id: i64,
+        if_index: u32,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: i64,
+    ) -> Result<(Resolution, Vec<Series>)> {
+        self.read(move |c| snmp_history::interface(c, device_id, if_index, from, to, step))
             .await
     }
 
@@ -344,6 +379,8 @@ impl Store for SqliteStore {
 mod accounts_tests;
 #[cfg(test)]
 mod bench_tests;
+#[cfg(test)]
+pub(crate) mod equipment_tests;
 #[cfg(test)]
 mod network_tests;
 #[cfg(test)]

@@ -412,6 +412,7 @@ async fn pushed_config_merges_layers_and_publishes_only_changes() {
         "",
         Some(json!({"net": {"interval_s": 60}})),
         "ops",
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -420,13 +421,20 @@ async fn pushed_config_merges_layers_and_publishes_only_changes() {
         "0101",
         Some(json!({"net": {"interval_s": 30}})),
         "ops",
+        &Default::default(),
     )
     .await
     .unwrap();
     let e =
-        f.s.set_config_layer(Scope::Agent, "pc-9", Some(json!({})), "ops")
-            .await
-            .unwrap_err();
+        f.s.set_config_layer(
+            Scope::Agent,
+            "pc-9",
+            Some(json!({})),
+            "ops",
+            &Default::default(),
+        )
+        .await
+        .unwrap_err();
     assert!(e.to_string().starts_with("key: no enrolled agent"), "{e}");
     let e =
         f.s.set_config_layer(
@@ -434,6 +442,7 @@ async fn pushed_config_merges_layers_and_publishes_only_changes() {
             "pc-1",
             Some(json!({"net": {"pings": 0}})),
             "ops",
+            &Default::default(),
         )
         .await
         .unwrap_err();
@@ -454,6 +463,7 @@ async fn pushed_config_merges_layers_and_publishes_only_changes() {
         "0101",
         Some(json!({"net": {"interval_s": 20}})),
         "ops",
+        &Default::default(),
     )
     .await
     .unwrap();

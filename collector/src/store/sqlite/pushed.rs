@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use pantau_proto::body::PushedConfig;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 pub fn layers(c: &Connection) -> anyhow::Result<Vec<ConfigLayer>> {
     let mut stmt = c.prepare(
@@ -43,6 +44,7 @@ pub fn set(
     key: &str,
     layer: Option<&Value>,
     by: &str,
+    profiles: &BTreeSet<String>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let key = key.trim();
@@ -82,11 +84,44 @@ pub fn set(
                     "layer: snmp.targets: SNMP targets carry credentials and go only in an agent layer (scope agent), so only that poller receives them"
                 );
             }
+            check_profiles(l, profiles)?;
             c.execute(
                 "INSERT OR REPLACE INTO agent_config (scope, key, layer, updated_at, updated_by)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![scope.name(), key, l.to_string(), now.to_rfc3339(), by],
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// Each SNMP target names a profile the collector has, or carries its own credentials,
+/// never both (which would win would be a guess).
+fn check_profiles(layer: &Value, profiles: &BTreeSet<String>) -> anyhow::Result<()> {
+    let Some(Value::Array(targets)) = layer.pointer("/snmp/targets") else {
+        return Ok(());
+    };
+    for (n, t) in targets.iter().enumerate() {
+        match t.get("profile") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(p)) => {
+                if t.get("credentials").is_some() {
+                    crate::refuse!(
+                        "layer: snmp.targets[{n}]: give either profile or credentials, not both"
+                    );
+                }
+                if !profiles.contains(p) {
+                    crate::refuse!(
+                        "layer: {}",
+                        crate::snmp::profiles::unknown(
+                            &format!("snmp.targets[{n}].profile"),
+                            p,
+                            profiles
+                        )
+                    );
+                }
+            }
+            Some(_) => crate::refuse!("layer: snmp.targets[{n}].profile: a profile name (text)"),
         }
     }
     Ok(())
@@ -104,6 +139,7 @@ pub fn merged(c: &Connection, agent_id: &str) -> anyhow::Result<Option<PushedCon
         .optional()?;
     let Some(opd) = opd else { return Ok(None) };
     let all = layers(c)?;
+    let equipment = super::equipment::of_agent(c, agent_id)?;
     let applying: Vec<&Value> = all
         .iter()
         .filter(|l| match l.scope {
@@ -113,12 +149,21 @@ pub fn merged(c: &Connection, agent_id: &str) -> anyhow::Result<Option<PushedCon
         })
         .map(|l| &l.layer)
         .collect();
-    if applying.is_empty() {
+    if applying.is_empty() && equipment.is_empty() {
         return Ok(None);
     }
     // Layers were valid alone; a combination that is not (rare) is logged and not pushed.
     match pushed::merge(applying) {
-        Ok(cfg) => Ok(Some(cfg)),
+        Ok(mut cfg) => {
+            // Registered equipment first (named after register keys), then the extra
+            // addresses of the agent layer.
+            if !equipment.is_empty() {
+                let snmp = cfg.snmp.get_or_insert_with(Default::default);
+                let extra = snmp.targets.take().unwrap_or_default();
+                snmp.targets = Some(equipment.iter().map(|e| e.target()).chain(extra).collect());
+            }
+            Ok(Some(cfg))
+        }
         Err(e) => {
             tracing::warn!(agent = agent_id, "merged config refused: {e}");
             Ok(None)

@@ -356,6 +356,23 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (device_id, if_index)
     ) WITHOUT ROWID;
     "#,
+    // SNMP equipment mapping (issue 5): register asset → address, credentials profile,
+    // poller and uplinks, since the register has no IP column; and the value an SNMP device
+    // was matched on (serial, MAC or IP), shown beside the rule.
+    r#"
+    CREATE TABLE snmp_equipment (
+        asset_key  TEXT PRIMARY KEY,
+        ip         TEXT NOT NULL,
+        port       INTEGER,
+        profile    TEXT NOT NULL,
+        agent_id   TEXT NOT NULL,
+        uplinks    TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE INDEX snmp_equipment_by_agent ON snmp_equipment(agent_id);
+    ALTER TABLE snmp_devices ADD COLUMN match_value TEXT;
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

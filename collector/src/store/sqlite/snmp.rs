@@ -72,6 +72,7 @@ pub fn report(
             for i in &d.interfaces {
                 ins.execute(params![id, i.index, serde_json::to_string(i)?])?;
             }
+            super::snmp_history::record(tx, id, ts, &d.interfaces)?;
         }
     }
     Ok(())
@@ -90,6 +91,8 @@ pub struct DeviceRow {
     pub last_reachable: Option<DateTime<Utc>>,
     pub asset_key: Option<String>,
     pub match_rule: Option<String>,
+    /// What matched: the target name, serial, MAC or IP.
+    pub match_value: Option<String>,
     pub interfaces: u64,
     pub interfaces_up: u64,
     /// The busiest interface's utilization, percent.
@@ -101,7 +104,7 @@ pub struct DeviceRow {
 pub fn devices(c: &Connection, opd: Option<&str>) -> anyhow::Result<Vec<DeviceRow>> {
     let mut stmt = c.prepare(
         "SELECT id, agent_id, opd, target, address, ts, reachable, last_reachable, asset_key,
-                match_rule, device
+                match_rule, device, match_value
          FROM snmp_devices WHERE ?1 IS NULL OR opd = ?1 ORDER BY opd, target, agent_id",
     )?;
     let rows = stmt
@@ -117,6 +120,7 @@ pub fn devices(c: &Connection, opd: Option<&str>) -> anyhow::Result<Vec<DeviceRo
                 last_reachable: r.get::<_, Option<String>>(7)?.as_deref().and_then(time),
                 asset_key: r.get(8)?,
                 match_rule: r.get(9)?,
+                match_value: r.get(11)?,
                 interfaces: 0,
                 interfaces_up: 0,
                 max_utilization_pct: None,
@@ -194,14 +198,28 @@ pub fn inputs(c: &Connection) -> anyhow::Result<(Vec<DeviceState>, Vec<RegisterE
             device,
         });
     }
-    let mut stmt =
-        c.prepare("SELECT key, kode_lokasi, nomor_pabrik FROM assets WHERE removed_at IS NULL")?;
+    // MACs learned for an asset are those of the host reconciliation matched to it; its IP
+    // is the equipment mapping's.
+    let mut stmt = c.prepare(
+        "SELECT a.key, a.kode_lokasi, a.nomor_pabrik, h.facts, e.ip
+         FROM assets a
+         LEFT JOIN reconcile_assets r ON r.key = a.key
+         LEFT JOIN hosts h ON h.agent_id = r.agent_id
+         LEFT JOIN snmp_equipment e ON e.asset_key = a.key
+         WHERE a.removed_at IS NULL",
+    )?;
     let register = stmt
         .query_map([], |r| {
             Ok(RegisterEntry {
                 key: r.get(0)?,
                 opd: r.get(1)?,
                 nomor_pabrik: r.get(2)?,
+                macs: r
+                    .get::<_, Option<String>>(3)?
+                    .and_then(|f| serde_json::from_str::<super::facts::Observed>(&f).ok())
+                    .map(|o| o.macs)
+                    .unwrap_or_default(),
+                ip: r.get(4)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -217,13 +235,13 @@ pub fn save(
 ) -> anyhow::Result<NetworkRun> {
     let tx = c.transaction()?;
     tx.execute(
-        "UPDATE snmp_devices SET asset_key = NULL, match_rule = NULL",
+        "UPDATE snmp_devices SET asset_key = NULL, match_rule = NULL, match_value = NULL",
         [],
     )?;
     for m in matches {
         tx.execute(
-            "UPDATE snmp_devices SET asset_key = ?2, match_rule = ?3 WHERE id = ?1",
-            params![m.device_id, m.asset_key, m.rule],
+            "UPDATE snmp_devices SET asset_key = ?2, match_rule = ?3, match_value = ?4 WHERE id = ?1",
+            params![m.device_id, m.asset_key, m.rule, m.value],
         )?;
     }
     let synced = flags::sync(&tx, &FlagKind::SNMP, findings, now, CLEARED_SNMP)?;
