@@ -5,6 +5,7 @@
 
 use super::access::Caller;
 use super::chart::{self, Chart};
+use super::layout::{self, href, Nav, Page};
 use super::{ApiError, ApiResult, AppState};
 use crate::i18n::Lang;
 use crate::store::{Resolution, Series};
@@ -14,7 +15,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
-use maud::{html, PreEscaped, DOCTYPE};
+use maud::{html, PreEscaped};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -221,83 +222,67 @@ async fn page(
         Window::Day => Window::Week,
         Window::Week => Window::Day,
     };
-    let lang_q = match l {
-        Lang::Id => "",
-        Lang::En => "&lang=en",
-    };
     let loss_t = l.t("Kehilangan paket ke gateway", "Packet loss to the gateway");
     let rtt_t = l.t(
         "Waktu tempuh (RTT) ke gateway",
         "Round-trip time (RTT) to the gateway",
     );
-    let markup = html! {
-        (DOCTYPE)
-        html lang=(l.t("id", "en")) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Pantau — " (l.t("Kesehatan jaringan", "Network health")) }
-                link rel="icon" href=(super::layout::FAVICON);
-                style { (PreEscaped(CSS)) }
+    let body = html! {
+        nav {
+            strong { (w.as_str()) }
+            " · "
+            a href=(href(l, &format!("/jaringan?window={}", other.as_str()))) { (other.as_str()) }
+        }
+        @if opds.is_empty() {
+            p { (l.t("Belum ada OPD dengan agen.", "No OPD has agents yet.")) }
+        }
+        @for h in &histories {
+            section.opd data-opd=(h.opd) {
+                h2 { "OPD " (h.opd) }
+                div.charts {
+                    (PreEscaped(gateway_chart(h, "net_loss:gateway", loss_t, "%", l)))
+                    (PreEscaped(gateway_chart(h, "net_rtt:gateway", rtt_t, "ms", l)))
+                }
             }
-            body {
-                h1 { (l.t("Kesehatan jaringan", "Network health")) }
-                nav {
-                    strong { (w.as_str()) }
-                    " · "
-                    a href={ "?window=" (other.as_str()) (lang_q) } { (other.as_str()) }
-                    " · "
-                    @match l {
-                        Lang::Id => a href={ "?window=" (w.as_str()) "&lang=en" } { "English" },
-                        Lang::En => a href={ "?window=" (w.as_str()) "&lang=id" } { "Bahasa Indonesia" },
-                    }
-                }
-                @if opds.is_empty() {
-                    p { (l.t("Belum ada OPD dengan agen.", "No OPD has agents yet.")) }
-                }
-                @for h in &histories {
-                    section.opd data-opd=(h.opd) {
-                        h2 { "OPD " (h.opd) }
-                        div.charts {
-                            (PreEscaped(gateway_chart(h, "net_loss:gateway", loss_t, "%", l)))
-                            (PreEscaped(gateway_chart(h, "net_rtt:gateway", rtt_t, "ms", l)))
-                        }
-                    }
-                }
-                @if !snmp_devices.is_empty() {
-                    h2 { (l.t("Perangkat SNMP", "SNMP devices")) }
-                    ul.snmp {
-                        @for d in &snmp_devices {
-                            li {
-                                a href={ "/jaringan/snmp/" (d.id) (lang_q.replacen('&', "?", 1)) } { (d.target) }
-                                " — OPD " (d.opd) ", " (d.address) ", "
-                                @if d.reachable { (l.t("terjangkau", "reachable")) } @else { strong { (l.t("tidak terjangkau", "unreachable")) } }
-                            }
-                        }
-                    }
-                }
-                @if !services.is_empty() {
-                    h2 { (l.t("Ketersediaan layanan e-Gov", "e-Gov service availability")) }
-                }
-                @for (check, series) in &services {
-                    section.service data-service=(check) {
-                        (PreEscaped(Chart {
-                            title: check,
-                            unit: "%",
-                            from,
-                            to,
-                            series,
-                            empty_text: l.t("Belum ada data", "No data yet"),
-                            min_max: Some(100.0),
-                        }.render()))
+        }
+        @if !snmp_devices.is_empty() {
+            h2 { (l.t("Perangkat SNMP", "SNMP devices")) }
+            ul.snmp {
+                @for d in &snmp_devices {
+                    li {
+                        a href=(href(l, &format!("/jaringan/snmp/{}", d.id))) { (d.target) }
+                        " — OPD " (d.opd) ", " (d.address) ", "
+                        @if d.reachable { (l.t("terjangkau", "reachable")) } @else { strong { (l.t("tidak terjangkau", "unreachable")) } }
                     }
                 }
             }
         }
+        @if !services.is_empty() {
+            h2 { (l.t("Ketersediaan layanan e-Gov", "e-Gov service availability")) }
+        }
+        @for (check, series) in &services {
+            section.service data-service=(check) {
+                (PreEscaped(Chart {
+                    title: check,
+                    unit: "%",
+                    from,
+                    to,
+                    series,
+                    empty_text: l.t("Belum ada data", "No data yet"),
+                    min_max: Some(100.0),
+                }.render()))
+            }
+        }
     };
-    Ok(Html(markup.into_string()))
+    let here = format!("/jaringan?window={}", w.as_str());
+    Ok(Html(layout::render(
+        Page {
+            lang: l,
+            title: l.t("Kesehatan jaringan", "Network health"),
+            nav: Nav::Jaringan,
+            here: &here,
+            caller: &c,
+        },
+        body,
+    )))
 }
-
-/// Two charts side by side on a 1366-pixel screen, one under the other on a phone.
-const CSS: &str = "body{font-family:sans-serif;margin:1rem;max-width:1340px}\
-.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg,.service svg{flex:1 1 480px;max-width:660px;width:100%;height:auto}";

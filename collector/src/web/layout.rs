@@ -121,6 +121,6 @@ form.inline{display:inline}main{padding:0 1rem 2rem;max-width:1340px}\
 .card b{display:block;font-size:1.6rem}.scroll{overflow-x:auto}\
 table{border-collapse:collapse;margin:.5rem 0 1rem}th,td{border-bottom:1px solid #dde3e6;padding:.3rem .6rem;text-align:left;vertical-align:top}\
 th{background:#f1f5f7}td.n{text-align:right}.bad{color:#b3261e;font-weight:bold}.ok{color:#1b7f3b}\
-.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg{flex:1 1 420px;max-width:660px;width:100%;height:auto}\
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.charts svg{flex:1 1 420px;max-width:660px;width:100%;height:auto}.service svg{max-width:660px;width:100%;height:auto}\
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:.5rem 0}\
 form.act{display:flex;flex-wrap:wrap;gap:.3rem}form.act input[type=text]{min-width:10rem}";

@@ -6,14 +6,15 @@
 
 use super::access::Caller;
 use super::chart::{self, Chart};
+use super::layout::{self, href, Nav, Page};
 use super::{ApiResult, AppState};
 use crate::i18n::Lang;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Router};
-use maud::{html, Markup, PreEscaped, DOCTYPE};
+use maud::{html, Markup, PreEscaped};
 use pantau_proto::body::snmp::SnmpInterface;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -33,14 +34,7 @@ struct Params {
 }
 
 fn lang(p: &Params, headers: &HeaderMap) -> Lang {
-    match &p.lang {
-        Some(l) => Lang::parse(l),
-        None => headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Lang::parse)
-            .unwrap_or_default(),
-    }
+    layout::lang(p.lang.as_deref(), headers)
 }
 
 /// How the match was made, in words.
@@ -148,10 +142,6 @@ async fn page(
     };
     let window = p.window.as_deref().unwrap_or("24h");
     let other = if window == "7d" { "24h" } else { "7d" };
-    let lang_q = match l {
-        Lang::Id => "",
-        Lang::En => "&lang=en",
-    };
     let yes_no = |b: bool| {
         if b {
             l.t("ya", "yes")
@@ -183,64 +173,54 @@ async fn page(
             }
         }
     };
-    let markup = html! {
-        (DOCTYPE)
-        html lang=(l.t("id", "en")) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Pantau — " (heading) }
-                style { (PreEscaped(CSS)) }
-            }
-            body {
-                nav {
-                    a href={ "/jaringan" (lang_q.replacen('&', "?", 1)) } { (l.t("← Kesehatan jaringan", "← Network health")) }
-                    " · "
-                    strong { (window) }
-                    " · "
-                    a href={ "?window=" (other) (lang_q) } { (other) }
-                    " · "
-                    @match l {
-                        Lang::Id => a href={ "?window=" (window) "&lang=en" } { "English" },
-                        Lang::En => a href={ "?window=" (window) "&lang=id" } { "Bahasa Indonesia" },
-                    }
-                }
-                h1 { (l.t("Perangkat SNMP", "SNMP device")) ": " (heading) }
-                (summary)
-                div.charts { (PreEscaped(svg)) }
-                h2 { (l.t("Antarmuka", "Interfaces")) " (" (ifs.len()) ")" }
-                table.interfaces {
-                    tr {
-                        th { "ifIndex" } th { (l.t("Nama", "Name")) } th { "Alias" }
-                        th { "Status" } th { (l.t("Kecepatan", "Speed")) }
-                        th { (l.t("Utilisasi %", "Utilization %")) }
-                        th { (l.t("Masuk bit/s", "In bit/s")) } th { (l.t("Keluar bit/s", "Out bit/s")) }
-                        th { (l.t("Galat/detik", "Errors/s")) } th { (l.t("Buang/detik", "Discards/s")) }
-                    }
-                    @for i in &ifs {
-                        tr data-ifindex=(i.index) {
-                            td { (i.index) }
-                            td { (i.name) @if i.uplink { " (uplink)" } }
-                            td { (i.alias) }
-                            td { (i.oper_status) }
-                            td { (speed(i.speed_bps)) }
-                            td { (num(i.utilization_pct, 1)) }
-                            td { (num(i.in_bps, 0)) }
-                            td { (num(i.out_bps, 0)) }
-                            td { (num(i.errors_per_s, 2)) }
-                            td { (num(i.discards_per_s, 2)) }
-                        }
-                    }
-                }
-            }
+    let body = html! {
+        nav {
+            a href=(href(l, "/jaringan")) { (l.t("← Kesehatan jaringan", "← Network health")) }
+            " · "
+            strong { (window) }
+            " · "
+            a href=(href(l, &format!("/jaringan/snmp/{id}?window={other}"))) { (other) }
         }
+        (summary)
+        div.charts { (PreEscaped(svg)) }
+        h2 { (l.t("Antarmuka", "Interfaces")) " (" (ifs.len()) ")" }
+        div.scroll { table.interfaces {
+            tr {
+                th { "ifIndex" } th { (l.t("Nama", "Name")) } th { "Alias" }
+                th { "Status" } th { (l.t("Kecepatan", "Speed")) }
+                th { (l.t("Utilisasi %", "Utilization %")) }
+                th { (l.t("Masuk bit/s", "In bit/s")) } th { (l.t("Keluar bit/s", "Out bit/s")) }
+                th { (l.t("Galat/detik", "Errors/s")) } th { (l.t("Buang/detik", "Discards/s")) }
+            }
+            @for i in &ifs {
+                tr data-ifindex=(i.index) {
+                    td { (i.index) }
+                    td { (i.name) @if i.uplink { " (uplink)" } }
+                    td { (i.alias) }
+                    td { (i.oper_status) }
+                    td { (speed(i.speed_bps)) }
+                    td { (num(i.utilization_pct, 1)) }
+                    td { (num(i.in_bps, 0)) }
+                    td { (num(i.out_bps, 0)) }
+                    td { (num(i.errors_per_s, 2)) }
+                    td { (num(i.discards_per_s, 2)) }
+                }
+            }
+        } }
     };
-    Ok(Html(markup.into_string()))
+    let title = format!("{}: {heading}", l.t("Perangkat SNMP", "SNMP device"));
+    let here = format!("/jaringan/snmp/{id}?window={window}");
+    Ok(Html(layout::render(
+        Page {
+            lang: l,
+            title: &title,
+            nav: Nav::Jaringan,
+            here: &here,
+            caller: &c,
+        },
+        body,
+    )))
 }
-
-const CSS: &str = "body{font-family:sans-serif;margin:1rem;max-width:1340px}\
-table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}\
-.charts svg{max-width:660px;width:100%;height:auto}";
 
 #[cfg(test)]
 mod tests {
