@@ -40,6 +40,9 @@ pub struct AgentConfig {
     /// registered equipment and its credentials. Off by default.
     #[serde(default)]
     pub snmp: pantau_proto::body::snmp_config::SnmpConfig,
+    /// Usage facts (`usage` kind): processes, software, listeners, sessions. On by default.
+    #[serde(default)]
+    pub usage: crate::usage::UsageConfig,
     /// Root of the filesystem the readers look at. Always `/` in production; tests point it at
     /// a recorded tree.
     #[serde(default = "default_root")]
@@ -343,6 +346,7 @@ impl AgentConfig {
             scout: crate::scout::ScoutConfig::default(),
             net: NetConfig::default(),
             snmp: Default::default(),
+            usage: Default::default(),
             root: default_root(),
         }
     }
@@ -434,6 +438,7 @@ impl AgentConfig {
         }
         self.scout.validate()?;
         crate::snmp::pushed::validate(&self.snmp).map_err(|e| format!("snmp.{e}"))?;
+        self.usage.validate()?;
         Ok(())
     }
 
@@ -532,6 +537,36 @@ mod tests {
             let err = AgentConfig::load(&path).unwrap_err().to_string();
             assert!(err.contains(key), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn usage_section() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        let base = "agent_id = \"pc-1\"\nkey_file = \"k\"\nstate_dir = \"s\"\n[broker]\nurl = \"mqtt://h:1\"\n";
+        std::fs::write(&path, base).unwrap();
+        let cfg = AgentConfig::load(&path).unwrap();
+        assert_eq!(cfg.usage, crate::usage::UsageConfig::default());
+        assert_eq!((cfg.usage.interval_s, cfg.usage.full_every_s), (300, 3600));
+        std::fs::write(
+            &path,
+            format!("{base}[usage]\ninterval_s = 60\nfull_every_s = 600\nbusy_cpu_pct = 80\nsoftware = false\n"),
+        )
+        .unwrap();
+        let u = AgentConfig::load(&path).unwrap().usage;
+        assert_eq!(
+            (u.interval_s, u.full_every_s, u.busy_cpu_pct, u.software),
+            (60, 600, 80.0, false)
+        );
+        std::fs::write(&path, format!("{base}[usage]\ninterval = 60\n")).unwrap();
+        let err = AgentConfig::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("agent.toml:7:1") && err.contains("interval"),
+            "{err}"
+        );
+        std::fs::write(&path, format!("{base}[usage]\ninterval_s = 7200\n")).unwrap();
+        let err = AgentConfig::load(&path).unwrap_err().to_string();
+        assert!(err.contains("usage.full_every_s"), "{err}");
     }
 
     #[test]

@@ -76,6 +76,20 @@ enum Command {
     /// Poll SNMP devices (the `poller` role's round) and print the `snmp` report as JSON;
     /// sends nothing.
     SnmpPoll(Box<pantau_agent::snmp::cli::PollArgs>),
+    /// Read usage facts once (processes, software, listeners, sessions: the `usage` report)
+    /// and print them; sends nothing. CPU seconds count from each process's start.
+    /// docs/privacy.md lists every field.
+    Usage {
+        /// Print the report as JSON, as the agent would send it.
+        #[arg(long)]
+        json: bool,
+        /// Leave out the installed software list.
+        #[arg(long)]
+        no_software: bool,
+        /// Read a recorded tree instead of this machine (testing).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+    },
     /// Check a config file and the key it names, print the effective settings, and exit.
     CheckConfig {
         #[arg(long, short, default_value = "/etc/pantau/agent.toml")]
@@ -96,6 +110,23 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Inventory { root, asset_tag } => {
             let mut src = HostSource::new(root, asset_tag, 0);
             println!("{}", serde_json::to_string_pretty(&src.inventory())?);
+            Ok(())
+        }
+        Command::Usage {
+            json,
+            no_software,
+            root,
+        } => {
+            let opts = pantau_agent::usage::UsageConfig {
+                software: !no_software,
+                ..Default::default()
+            };
+            let report = pantau_agent::usage::one_reading(&root, opts);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                pantau_agent::usage::print_table(&report);
+            }
             Ok(())
         }
         Command::SnmpPoll(args) => pantau_agent::snmp::cli::run(*args),
