@@ -89,6 +89,10 @@ enum Command {
         /// Read a recorded tree instead of this machine (testing).
         #[arg(long, default_value = "/", hide = true)]
         root: PathBuf,
+        /// Benchmark: take N readings as the agent would and print each one's CPU cost as
+        /// JSON (tests/bench/usage-cpu.sh).
+        #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(2..=1000))]
+        cycles: Option<u32>,
     },
     /// Check a config file and the key it names, print the effective settings, and exit.
     CheckConfig {
@@ -116,11 +120,17 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             json,
             no_software,
             root,
+            cycles,
         } => {
             let opts = pantau_agent::usage::UsageConfig {
                 software: !no_software,
                 ..Default::default()
             };
+            if let Some(n) = cycles {
+                let cost = pantau_agent::usage::bench::measure(&root, opts, n as usize);
+                println!("{}", serde_json::to_string(&cost)?);
+                return Ok(());
+            }
             let report = pantau_agent::usage::one_reading(&root, opts);
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

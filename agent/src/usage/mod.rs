@@ -10,6 +10,8 @@
 //! Processes and listeners are read on Linux only; elsewhere the report says so in `errors`
 //! (the Windows software reader exists but is untested, see `windows.rs`).
 
+#[cfg(unix)]
+pub mod bench;
 pub mod change;
 pub mod config;
 #[cfg(target_os = "linux")]
