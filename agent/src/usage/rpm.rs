@@ -10,13 +10,20 @@ use std::process::Command;
 
 const FORMAT: &str = "%{NAME}\\t%{VERSION}-%{RELEASE}\\t%{VENDOR}\\t%{INSTALLTIME}\\n";
 
+/// Where distributions put it. Looked up here rather than through `PATH`, whose unreadable
+/// entries (a root-only directory seen by the unprivileged agent) fail the search with a
+/// permission error instead of "not found".
+const RPM: [&str; 2] = ["/usr/bin/rpm", "/bin/rpm"];
+
 /// `Err(None)` when there is no `rpm` program (most Debian machines).
 pub fn query() -> Result<Vec<Software>, Option<String>> {
-    let out = match Command::new("rpm").args(["-qa", "--qf", FORMAT]).output() {
-        Ok(o) => o,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(None),
-        Err(e) => return Err(Some(e.to_string())),
+    let Some(rpm) = RPM.iter().find(|p| std::path::Path::new(p).is_file()) else {
+        return Err(None);
     };
+    let out = Command::new(rpm)
+        .args(["-qa", "--qf", FORMAT])
+        .output()
+        .map_err(|e| Some(format!("{rpm}: {e}")))?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stderr);
         return Err(Some(format!("{}: {}", out.status, msg.trim())));

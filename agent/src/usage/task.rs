@@ -72,11 +72,40 @@ async fn run(task: UsageTask, mut shutdown: watch::Receiver<bool>) {
             continue;
         }
         state.prepare(&mut report, &decision);
+        fit(&mut report);
         if task.push(&report) {
             tracing::debug!(?decision, processes = report.processes.len(), "usage sent");
             collector.commit(&report);
             state.sent(fp, report.full, now);
         }
+    }
+}
+
+/// Room left for the envelope around the body (signature, ids, base64 of nothing).
+const ENVELOPE_ROOM: usize = 16 * 1024;
+
+/// Keep the report under the `usage` kind's size limit, which the collector enforces by
+/// rejecting the whole message: first drop the software publishers (the longest strings of
+/// a 3,000-package list), then the list itself (its digest stays), saying so in `errors`.
+pub fn fit(report: &mut pantau_proto::body::UsageReport) {
+    let limit = Kind::Usage.max_bytes() - ENVELOPE_ROOM;
+    let size = |r: &pantau_proto::body::UsageReport| serde_json::to_vec(r).map_or(0, |v| v.len());
+    if size(report) <= limit {
+        return;
+    }
+    if let Some(list) = report.software.as_mut() {
+        let n = list.len();
+        list.iter_mut().for_each(|s| s.publisher = None);
+        report
+            .errors
+            .push("software: publishers left out to fit the size limit".into());
+        if size(report) <= limit {
+            return;
+        }
+        report.software = None;
+        report.errors.push(format!(
+            "software: list of {n} packages left out to fit the size limit"
+        ));
     }
 }
 
@@ -99,5 +128,48 @@ impl UsageTask {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pantau_proto::body::usage::Software;
+
+    #[test]
+    fn oversized_software_is_trimmed_not_rejected() {
+        let pkg = |i: usize, publisher: usize| Software {
+            name: format!("package-{i}"),
+            version: Some("1.0".into()),
+            publisher: Some("p".repeat(publisher)),
+            source: "dpkg".into(),
+            installed_at: None,
+        };
+        let mut r = pantau_proto::body::UsageReport {
+            software: Some((0..4000).map(|i| pkg(i, 300)).collect()),
+            ..Default::default()
+        };
+        fit(&mut r);
+        assert_eq!(r.software.as_ref().map(Vec::len), Some(4000));
+        assert!(r.software.unwrap().iter().all(|s| s.publisher.is_none()));
+        assert_eq!(r.errors.len(), 1);
+
+        let mut r = pantau_proto::body::UsageReport {
+            software: Some((0..40_000).map(|i| pkg(i, 10)).collect()),
+            ..Default::default()
+        };
+        fit(&mut r);
+        assert!(
+            r.software.is_none() && r.errors.len() == 2,
+            "{:?}",
+            r.errors
+        );
+
+        let mut small = pantau_proto::body::UsageReport {
+            software: Some(vec![pkg(1, 10)]),
+            ..Default::default()
+        };
+        fit(&mut small);
+        assert!(small.errors.is_empty() && small.software.unwrap()[0].publisher.is_some());
     }
 }
