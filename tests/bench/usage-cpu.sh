@@ -88,6 +88,6 @@ print(f"peer    ps; ss; dpkg-query; who     {peer:8.2f} ms CPU")
 print(f"average at 300 s, agent             {share:8.4f} % of one core (target <= 0.1 %)")
 print(f"average at 300 s, peer              {peer_share:8.4f} % of one core")
 print(f"ratio peer / agent steady cycle     {peer / steady:8.1f} x")
-print(f"ratio peer / agent one-shot         {peer / oneshot:8.1f} x")
+print(f"ratio peer / agent one-shot         {peer / oneshot:8.2f} x")
 PY
 echo "results in $OUT"

@@ -3,6 +3,7 @@
 //! is never read; the collector's policy judges them.
 //!
 //! One module per concern: `procs.rs` (procfs), `hash.rs` (executable sha256, cached),
+//! `diag.rs` (listening sockets through netlink),
 //! `users.rs` (uid to name), `software.rs` (dpkg, with `rpm.rs` and `windows.rs`),
 //! `sockets.rs` (listeners and their owners), `change.rs` (when a reading is sent) and
 //! `task.rs` (the schedule). Sessions come from the inventory's utmp reader.
@@ -14,6 +15,8 @@
 pub mod bench;
 pub mod change;
 pub mod config;
+#[cfg(target_os = "linux")]
+mod diag;
 #[cfg(target_os = "linux")]
 mod hash;
 #[cfg(target_os = "linux")]
@@ -57,6 +60,7 @@ struct LinuxState {
     baseline: HashMap<u32, (u64, u64)>,
     /// The same, at the latest reading: becomes the baseline when that reading is sent.
     current: HashMap<u32, (u64, u64)>,
+    owners: sockets::OwnerCache,
 }
 
 impl UsageCollector {
@@ -81,6 +85,7 @@ impl UsageCollector {
                 },
                 baseline: HashMap::new(),
                 current: HashMap::new(),
+                owners: sockets::OwnerCache::default(),
             },
             since: None,
             root,
@@ -169,10 +174,23 @@ impl UsageCollector {
                 sha256,
             });
         }
-        let (raw, errors) = sockets::read_tables(&proc_dir.join("net"));
-        r.errors.extend(errors);
-        let owners = sockets::owners(&proc_dir, &procs, &raw);
-        r.listeners = sockets::resolve(raw, &owners, &procs, |u| s.users.name(u));
+        // The live machine's own sockets through netlink; a recorded tree, or a sandbox that
+        // refuses netlink, through /proc/net.
+        let live = match (self.root == Path::new("/")).then(diag::listeners) {
+            Some(Ok(raw)) => Some(raw),
+            Some(Err(e)) => {
+                tracing::debug!("listeners from /proc/net: {e}");
+                None
+            }
+            None => None,
+        };
+        let raw = live.unwrap_or_else(|| {
+            let (raw, errors) = sockets::read_tables(&proc_dir.join("net"));
+            r.errors.extend(errors);
+            raw
+        });
+        let owners = s.owners.owners(&proc_dir, &procs, &raw, r.full);
+        r.listeners = sockets::resolve(raw, owners, &procs, |u| s.users.name(u));
         r.sessions = read_sessions(&self.root);
     }
 

@@ -131,6 +131,51 @@ pub fn owners(proc_dir: &Path, procs: &[ProcRecord], raw: &[RawListener]) -> Has
     found
 }
 
+/// The last search's result, reused while the set of listening sockets is the same and every
+/// owner found is still running: walking every process's fds is most of a reading's cost on
+/// a busy machine, and listeners rarely change between two readings.
+#[derive(Default)]
+pub struct OwnerCache {
+    inodes: Vec<u64>,
+    owners: HashMap<u64, u32>,
+    /// Owner pid -> its start time, to tell a reused pid from the owner.
+    starts: HashMap<u32, u64>,
+    /// Searches done (for tests).
+    pub searches: u64,
+}
+
+impl OwnerCache {
+    /// Owners of `raw`'s sockets; searches the fds again when the sockets changed, an owner
+    /// stopped, or `fresh` (a full snapshot) asks for it.
+    pub fn owners(
+        &mut self,
+        proc_dir: &Path,
+        procs: &[ProcRecord],
+        raw: &[RawListener],
+        fresh: bool,
+    ) -> &HashMap<u64, u32> {
+        let mut inodes: Vec<u64> = raw.iter().map(|l| l.inode).collect();
+        inodes.sort_unstable();
+        inodes.dedup();
+        let running: HashMap<u32, u64> = procs.iter().map(|p| (p.pid, p.start_ticks)).collect();
+        let owners_alive = self
+            .starts
+            .iter()
+            .all(|(pid, start)| running.get(pid) == Some(start));
+        if fresh || inodes != self.inodes || !owners_alive {
+            self.searches += 1;
+            self.owners = owners(proc_dir, procs, raw);
+            self.starts = self
+                .owners
+                .values()
+                .filter_map(|pid| running.get(pid).map(|s| (*pid, *s)))
+                .collect();
+            self.inodes = inodes;
+        }
+        &self.owners
+    }
+}
+
 /// `socket:[INODE]` read from an fd link into a small buffer (see the module doc).
 fn socket_inode(link: &Path) -> Option<u64> {
     let c = CString::new(link.as_os_str().as_bytes()).ok()?;
@@ -220,6 +265,39 @@ mod tests {
         assert_eq!(parse_socket_link(b"/home/budi/rahasia.docx"), None);
         assert_eq!(parse_socket_link(b"pipe:[1]"), None);
         assert_eq!(parse_socket_link(b"socket:[12"), None);
+    }
+
+    #[test]
+    fn owner_search_only_when_sockets_or_owners_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |pid, start| ProcRecord {
+            pid,
+            name: "x".into(),
+            exe: None,
+            uid: None,
+            start_ticks: start,
+            cpu_ticks: 0,
+            rss_pages: 0,
+        };
+        let raw = parse_table(TCP, "tcp", TCP_LISTEN);
+        let mut c = OwnerCache::default();
+        let procs = [p(1, 10)];
+        c.owners(dir.path(), &procs, &raw, false);
+        c.owners(dir.path(), &procs, &raw, false);
+        assert_eq!(c.searches, 1, "same sockets: no new search");
+        c.owners(dir.path(), &procs, &raw[..1], false);
+        assert_eq!(c.searches, 2, "a socket went away");
+        c.owners(dir.path(), &procs, &raw[..1], true);
+        assert_eq!(c.searches, 3, "a full snapshot searches again");
+        c.owners = HashMap::from([(23456, 1)]);
+        c.starts = HashMap::from([(1, 10)]);
+        c.owners(dir.path(), &procs, &raw[..1], false);
+        assert_eq!(c.searches, 3);
+        c.owners(dir.path(), &[p(1, 11)], &raw[..1], false);
+        assert_eq!(
+            c.searches, 4,
+            "the owner's pid now belongs to another process"
+        );
     }
 
     #[test]
