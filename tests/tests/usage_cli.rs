@@ -198,3 +198,74 @@ fn usage_reports_real_processes_and_no_secrets() {
         .iter()
         .all(|p| p["name"] != "kthreadd"));
 }
+
+/// Unprivileged, as the packaged service runs: other users' programs are still listed, by
+/// name, but without `exe`/`sha256`, and their listeners without an owner. The agent's own
+/// user's programs keep everything.
+#[test]
+fn unprivileged_agent_sees_names_not_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let script = format!(
+        "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',{port}))\ns.listen()\ntime.sleep(120)"
+    );
+    let mut kids = Kids(vec![Command::new("python3")
+        .args(["-c", &script])
+        .spawn()
+        .unwrap()]);
+    let root_pid = kids.0[0].id();
+    assert!(wait_until(Duration::from_secs(10), || port_open(port)));
+    // A program of the agent's own (unprivileged) user.
+    let own = dir.path().join("utorrent");
+    std::fs::copy("/usr/bin/sleep", &own).unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    kids.0.push(
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&own)
+            .arg("120")
+            .spawn()
+            .unwrap(),
+    );
+    let own_pid = kids.0[1].id();
+    assert!(wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(format!("/proc/{own_pid}/comm"))
+            .is_ok_and(|c| c.trim() == "utorrent")
+    }));
+
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin("pantau-agent"))
+        .args(["usage", "--json", "--no-software"])
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    let theirs = process(&report, root_pid);
+    assert_eq!(theirs["user"], "root");
+    assert!(theirs["name"].as_str().unwrap().starts_with("python"));
+    assert_eq!(theirs["exe"], Value::Null);
+    assert_eq!(theirs["sha256"], Value::Null);
+    let l = report["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["port"] == port)
+        .expect("another user's listener is still listed");
+    assert_eq!(l["pid"], Value::Null);
+
+    let mine = process(&report, own_pid);
+    assert_eq!(mine["user"], "nobody");
+    assert_eq!(mine["exe"], own.to_str().unwrap());
+    assert_eq!(mine["sha256"], sha256sum(&own));
+}
