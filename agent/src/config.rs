@@ -40,6 +40,9 @@ pub struct AgentConfig {
     /// registered equipment and its credentials. Off by default.
     #[serde(default)]
     pub snmp: pantau_proto::body::snmp_config::SnmpConfig,
+    /// Usage facts (`usage` kind): processes, software, listeners, sessions. On by default.
+    #[serde(default)]
+    pub usage: crate::usage::UsageConfig,
     /// Root of the filesystem the readers look at. Always `/` in production; tests point it at
     /// a recorded tree.
     #[serde(default = "default_root")]
@@ -343,6 +346,7 @@ impl AgentConfig {
             scout: crate::scout::ScoutConfig::default(),
             net: NetConfig::default(),
             snmp: Default::default(),
+            usage: Default::default(),
             root: default_root(),
         }
     }
@@ -434,6 +438,7 @@ impl AgentConfig {
         }
         self.scout.validate()?;
         crate::snmp::pushed::validate(&self.snmp).map_err(|e| format!("snmp.{e}"))?;
+        self.usage.validate()?;
         Ok(())
     }
 

@@ -21,6 +21,7 @@ pub mod snmp;
 pub mod source;
 pub mod spool;
 pub mod tls;
+pub mod usage;
 
 use pantau_proto::{AgentKey, Envelope, Kind};
 use serde::Serialize;

@@ -76,6 +76,24 @@ enum Command {
     /// Poll SNMP devices (the `poller` role's round) and print the `snmp` report as JSON;
     /// sends nothing.
     SnmpPoll(Box<pantau_agent::snmp::cli::PollArgs>),
+    /// Read usage facts once (processes, software, listeners, sessions: the `usage` report)
+    /// and print them; sends nothing. CPU seconds count from each process's start.
+    /// docs/privacy.md lists every field.
+    Usage {
+        /// Print the report as JSON, as the agent would send it.
+        #[arg(long)]
+        json: bool,
+        /// Leave out the installed software list.
+        #[arg(long)]
+        no_software: bool,
+        /// Read a recorded tree instead of this machine (testing).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+        /// Benchmark: take N readings as the agent would and print each one's CPU cost as
+        /// JSON (tests/bench/usage-cpu.sh).
+        #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(2..=1000))]
+        cycles: Option<u32>,
+    },
     /// Check a config file and the key it names, print the effective settings, and exit.
     CheckConfig {
         #[arg(long, short, default_value = "/etc/pantau/agent.toml")]
@@ -96,6 +114,29 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Inventory { root, asset_tag } => {
             let mut src = HostSource::new(root, asset_tag, 0);
             println!("{}", serde_json::to_string_pretty(&src.inventory())?);
+            Ok(())
+        }
+        Command::Usage {
+            json,
+            no_software,
+            root,
+            cycles,
+        } => {
+            let opts = pantau_agent::usage::UsageConfig {
+                software: !no_software,
+                ..Default::default()
+            };
+            if let Some(n) = cycles {
+                let cost = pantau_agent::usage::bench::measure(&root, opts, n as usize);
+                println!("{}", serde_json::to_string(&cost)?);
+                return Ok(());
+            }
+            let report = pantau_agent::usage::one_reading(&root, opts);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                pantau_agent::usage::print_table(&report);
+            }
             Ok(())
         }
         Command::SnmpPoll(args) => pantau_agent::snmp::cli::run(*args),

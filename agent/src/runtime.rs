@@ -85,6 +85,20 @@ pub async fn run(
         ))
     });
 
+    // Like `net`: a simulated machine must not report the processes of the machine it runs on.
+    let usage = (cfg.usage.enabled && source.real_network()).then(|| {
+        crate::usage::task::spawn(
+            crate::usage::task::UsageTask {
+                root: cfg.root.clone(),
+                config: cfg.usage.clone(),
+                identity: identity.clone(),
+                spool: spool.clone(),
+                wake: wake.clone(),
+            },
+            shutdown.clone(),
+        )
+    });
+
     let mut inv = InventoryState::default();
     inv.offer(first, &identity, &spool, &wake)?;
 
@@ -131,6 +145,9 @@ pub async fn run(
     }
     if let Some(poller) = poller {
         let _ = poller.await;
+    }
+    if let Some(usage) = usage {
+        let _ = usage.await;
     }
     let _ = pushed_task.await;
     let _ = link.await;

@@ -142,6 +142,43 @@ impl Agent {
         self.launch(cmd);
     }
 
+    /// Start `pantau-agent run` in network namespace `ns` and in a new PID namespace with
+    /// its own `/proc`: a machine whose processes and listeners only the test changes (the
+    /// usage tests need a quiet host; this one is shared with other tests). `unshare` stays
+    /// as the parent and takes the agent with it when it is killed.
+    pub fn start_isolated(&mut self, ns: &str) {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            ns,
+            "unshare",
+            "--pid",
+            "--mount-proc",
+            "--kill-child",
+        ])
+        .arg(bin("pantau-agent"));
+        self.launch(cmd);
+    }
+
+    /// Run `program args..` inside the PID and mount namespaces of an agent started with
+    /// [`Agent::start_isolated`], so the agent sees it.
+    pub fn spawn_beside(&self, program: &Path, args: &[&str]) -> std::process::Child {
+        let unshare = self.pid().expect("agent started");
+        let agent = crate::process::wait_for(Duration::from_secs(10), || {
+            let kids =
+                std::fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children")).ok()?;
+            kids.split_whitespace().next()?.parse::<u32>().ok()
+        })
+        .expect("the isolated agent's process");
+        Command::new("nsenter")
+            .args(["--target", &agent.to_string(), "--pid", "--mount", "--"])
+            .arg(program)
+            .args(args)
+            .spawn()
+            .expect("run nsenter")
+    }
+
     fn launch(&mut self, mut cmd: Command) {
         cmd.arg("run").arg("--config").arg(&self.config);
         cmd.env(

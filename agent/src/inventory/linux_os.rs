@@ -57,7 +57,8 @@ pub(super) fn parse_uptime(text: &str) -> Option<u64> {
     (secs.is_finite() && secs >= 0.0).then_some(secs as u64)
 }
 
-pub(super) fn read_btime(root: &Path) -> Option<DateTime<Utc>> {
+/// Also used by `usage` for process start times.
+pub(crate) fn read_btime(root: &Path) -> Option<DateTime<Utc>> {
     let text = fs::read_to_string(root.join("proc/stat")).ok()?;
     let secs = text
         .lines()
@@ -68,7 +69,8 @@ pub(super) fn read_btime(root: &Path) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs, 0)
 }
 
-pub(super) fn read_users(root: &Path) -> Vec<LoggedInUser> {
+/// Also the `usage` report's sessions.
+pub(crate) fn read_users(root: &Path) -> Vec<LoggedInUser> {
     // Other layouts differ (see utmp.rs); reporting nobody beats reporting garbage.
     if !cfg!(any(target_arch = "x86_64", target_arch = "x86")) {
         return Vec::new();

@@ -13,7 +13,7 @@ mod linux;
 #[cfg(target_os = "linux")]
 pub(crate) mod linux_devices;
 #[cfg(target_os = "linux")]
-mod linux_os;
+pub(crate) mod linux_os;
 #[cfg(not(target_os = "linux"))]
 mod other;
 pub mod utmp;

@@ -24,7 +24,7 @@ mod net;
 #[cfg(not(target_os = "linux"))]
 mod other;
 #[cfg(target_os = "linux")]
-mod procs;
+pub(crate) mod procs;
 #[cfg(target_os = "linux")]
 pub(crate) mod temps;
 

@@ -29,10 +29,12 @@ pub(super) struct ProcState {
     page_size: u64,
 }
 
-/// One `/proc/<pid>/stat` line, parsed.
+/// One `/proc/<pid>/stat` line, parsed. Also read by `usage::procs`.
 #[derive(Debug, PartialEq)]
-pub(super) struct Stat<'a> {
+pub(crate) struct Stat<'a> {
     pub name: &'a [u8],
+    /// `PF_*` flags; `PF_KTHREAD` marks kernel threads.
+    pub flags: u64,
     pub ticks: u64,
     pub start: u64,
     pub rss_pages: u64,
@@ -142,20 +144,22 @@ impl ProcState {
 }
 
 /// `pid (comm) state ppid ...`: `comm` may hold spaces and `)`, so it ends at the last `)`.
-/// Fields counted from 1 as in proc(5): utime 14, stime 15, starttime 22, rss 24.
-pub(super) fn parse_stat(line: &[u8]) -> Option<Stat<'_>> {
+/// Fields counted from 1 as in proc(5): flags 9, utime 14, stime 15, starttime 22, rss 24.
+pub(crate) fn parse_stat(line: &[u8]) -> Option<Stat<'_>> {
     let open = line.iter().position(|&b| b == b'(')?;
     let close = line.iter().rposition(|&b| b == b')')?;
     let name = line.get(open + 1..close)?;
     let mut f = text(line.get(close + 1..)?).split_ascii_whitespace();
     // After the name, field 3 (state) comes first.
     let mut field = |n: usize, after: usize| f.nth(n - after - 1)?.parse::<u64>().ok();
-    let utime = field(14, 2)?;
+    let flags = field(9, 2)?;
+    let utime = field(14, 9)?;
     let stime = field(15, 14)?;
     let start = field(22, 15)?;
     let rss_pages = field(24, 22)?;
     Some(Stat {
         name,
+        flags,
         ticks: utime + stime,
         start,
         rss_pages,
@@ -172,6 +176,7 @@ mod tests {
         let st = parse_stat(line).unwrap();
         assert_eq!(st.name, b"Web Content) (x)");
         assert_eq!((st.ticks, st.start, st.rss_pages), (200, 98765, 321));
+        assert_eq!(st.flags, 6);
     }
 
     #[test]
