@@ -33,7 +33,7 @@ pub struct Lan {
     /// Prefix of every namespace and root-side link name of this LAN.
     tag: String,
     /// The `X` of `10.77.X.0/24`.
-    x: u8,
+    pub x: u8,
 }
 
 /// A point-to-point link between the root namespace and the scout namespace.

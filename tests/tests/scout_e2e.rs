@@ -176,6 +176,36 @@ fn scout_agent_finds_the_lan_and_the_collector_judges_it() {
     assert_eq!(status(&rogue.mac), Some(json!("rogue")));
     assert_eq!(status(&registered.mac), Some(json!("known")));
     assert_eq!(status(&allowed.mac), Some(json!("known")));
+    // The network page lists them the same way, and how full the OPD's planned range is.
+    let cidr = format!("10.77.{}.0/24", lan.x);
+    let (code, body) = put_json(
+        &collector.url("/api/v1/ipplan"),
+        &json!({ "range": [{ "opd": OPD, "cidr": cidr, "note": "LAN kantor" }] }),
+    );
+    assert_eq!(code, 200, "{body}");
+    let (code, page) = pantau_tests::http::get(&collector.url("/jaringan")).unwrap();
+    assert_eq!(code, 200);
+    let row = |mac: &str| {
+        page.split(&format!("data-mac=\"{mac}\""))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{mac} not on /jaringan"))
+            .to_owned()
+    };
+    assert!(
+        row(&rogue.mac).contains("tak dikenal"),
+        "{}",
+        row(&rogue.mac)
+    );
+    assert!(row(&registered.mac).contains("dikenal"));
+    assert!(!row(&registered.mac).contains("tak dikenal"));
+    let plan = page
+        .split(&format!("data-cidr=\"{cidr}\""))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap_or_else(|| panic!("{cidr} not on /jaringan"));
+    // 254 usable addresses; the LAN's hosts (and the scout) are in use.
+    assert!(plan.contains(">254<"), "{plan}");
 
     // One address, two MACs: a conflict naming both.
     let shared = lan.hosts[conflict[0]].ip;

@@ -214,6 +214,7 @@ async fn page(
             }
         }
     }
+    let lan = super::lan_section::render(&s, &c, l).await?;
     let mut snmp_devices = s.store.snmp_devices(None).await?;
     snmp_devices.retain(|d| c.sees(&d.opd));
     let (from, to) = w.range(Utc::now());
@@ -245,6 +246,7 @@ async fn page(
                 }
             }
         }
+        (lan)
         @if !snmp_devices.is_empty() {
             h2 { (l.t("Perangkat SNMP", "SNMP devices")) }
             ul.snmp {

@@ -12,6 +12,7 @@ mod host_page;
 mod hosts;
 pub mod https;
 mod jaringan;
+mod lan_section;
 pub mod layout;
 mod login;
 mod network;
