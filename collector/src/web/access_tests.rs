@@ -35,6 +35,7 @@ impl Api {
             reconcile_now: Default::default(),
             network: Default::default(),
             config_now: Default::default(),
+            policy_now: Default::default(),
             auth: Arc::new(Auth::new(config)),
         });
         Api {
@@ -307,6 +308,7 @@ async fn a_route_missing_from_the_table_is_refused() {
         reconcile_now: Default::default(),
         network: Default::default(),
         config_now: Default::default(),
+        policy_now: Default::default(),
         auth: Default::default(),
     };
     let app: Router = Router::new()

@@ -11,6 +11,7 @@ mod hosts;
 mod jaringan;
 mod login;
 mod network;
+mod policy;
 mod reconcile;
 mod snmp;
 
@@ -34,6 +35,8 @@ pub struct AppState {
     pub network: crate::network::NetworkConfig,
     /// Notified to publish changed agent configs now.
     pub config_now: Arc<tokio::sync::Notify>,
+    /// Notified to run the policy job now (after a policy is applied).
+    pub policy_now: Arc<tokio::sync::Notify>,
     /// `[auth]` settings, login rate limits, verified Basic credentials.
     pub auth: Arc<crate::auth::Auth>,
 }
@@ -47,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(network::routes())
         .merge(jaringan::routes())
         .merge(snmp::routes())
+        .merge(policy::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -32,6 +32,7 @@ impl Api {
             reconcile_now: Default::default(),
             network: Default::default(),
             config_now: Default::default(),
+            policy_now: Default::default(),
             auth: Default::default(),
         });
         Api {
