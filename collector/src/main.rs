@@ -1,7 +1,7 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
 use pantau_collector::{
-    config, demo, enroll, network_cli, reconcile_cli, register, serve, store, user_cli,
+    config, demo, enroll, network_cli, policy_cli, reconcile_cli, register, serve, store, user_cli,
 };
 
 use pantau_collector::i18n::Lang;
@@ -100,6 +100,13 @@ enum Command {
     AgentConfig {
         #[command(subcommand)]
         cmd: network_cli::AgentConfigCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The usage policy: check, test, apply, show, history (docs/policy.md).
+    Policy {
+        #[command(subcommand)]
+        cmd: policy_cli::PolicyCommand,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -219,6 +226,11 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
         Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
         Command::AgentConfig { cmd, store } => network_cli::agent_config(&store.open()?, cmd).await,
+        Command::Policy {
+            cmd: policy_cli::PolicyCommand::Check { file, out },
+            ..
+        } => policy_cli::check(&file, &out),
+        Command::Policy { cmd, store } => policy_cli::run(&store.open()?, cmd).await,
         Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
         Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),
