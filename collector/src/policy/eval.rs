@@ -242,15 +242,39 @@ fn finding(
 
 /// Evaluate every host at `now`.
 pub fn evaluate(p: &Policy, hosts: &[HostInput], now: DateTime<Utc>) -> Vec<Finding> {
-    let mut cache = Cache::default();
-    let today = now
-        .with_timezone(&p.file.office_hours.timezone.0)
-        .date_naive();
+    let mut e = Evaluator::new(p, now);
     let mut out = Vec::new();
     for h in hosts {
-        host(p, h, now, today, &mut cache, &mut out);
+        e.host(h, &mut out);
     }
     out
+}
+
+/// Evaluation of hosts one page at a time, keeping the match caches between pages.
+pub struct Evaluator<'a> {
+    policy: &'a Policy,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+    cache: Cache,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(policy: &'a Policy, now: DateTime<Utc>) -> Evaluator<'a> {
+        let today = now
+            .with_timezone(&policy.file.office_hours.timezone.0)
+            .date_naive();
+        Evaluator {
+            policy,
+            now,
+            today,
+            cache: Cache::default(),
+        }
+    }
+
+    /// Append the findings of one host to `out`.
+    pub fn host(&mut self, h: &HostInput, out: &mut Vec<Finding>) {
+        host(self.policy, h, self.now, self.today, &mut self.cache, out);
+    }
 }
 
 fn host(

@@ -51,6 +51,10 @@ pub async fn in_force(store: &dyn Store) -> anyhow::Result<(Policy, PolicyVersio
     }
 }
 
+/// Hosts read from the store per page: bounds the job's memory (a host's facts with 1,500
+/// packages are a few hundred kB in memory).
+pub const PAGE: usize = 500;
+
 /// What `policy` would find now, without storing anything.
 pub async fn findings(
     store: &dyn Store,
@@ -58,9 +62,32 @@ pub async fn findings(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<crate::reconcile::Finding>> {
     let from = now - chrono::Duration::seconds(policy.file.sustained.lookback_s as i64);
-    let hosts = store.usage_inputs(from).await?;
-    let policy = policy.clone();
-    Ok(tokio::task::spawn_blocking(move || eval::evaluate(&policy, &hosts, now)).await?)
+    let policy = std::sync::Arc::new(policy.clone());
+    // The evaluator (and its caches) lives on a blocking thread; pages are sent to it.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<eval::HostInput>>(1);
+    let p = policy.clone();
+    let worker = tokio::task::spawn_blocking(move || {
+        let mut e = eval::Evaluator::new(&p, now);
+        let mut out = Vec::new();
+        while let Some(page) = rx.blocking_recv() {
+            for h in &page {
+                e.host(h, &mut out);
+            }
+        }
+        out
+    });
+    let mut after = String::new();
+    loop {
+        let page = store.usage_inputs(from, &after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.agent_id.clone();
+        let full = page.len() == PAGE;
+        if tx.send(page).await.is_err() || !full {
+            break;
+        }
+    }
+    drop(tx);
+    Ok(worker.await?)
 }
 
 /// One run with the policy in force.

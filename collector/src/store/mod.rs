@@ -535,11 +535,14 @@ pub trait Store: accounts::AccountStore + Send + Sync {
     ) -> Result<()>;
 
     // Usage and the policy (issue 6).
-    /// What the policy job reads: every agent with usage facts, with its CPU windows that
-    /// end after `from`, in one snapshot.
+    /// What the policy job reads, one page at a time so memory stays bounded: up to `limit`
+    /// agents with usage facts, in agent id order after `after` (`""` to start), with their
+    /// CPU windows that end after `from`.
     async fn usage_inputs(
         &self,
         from: DateTime<Utc>,
+        after: &str,
+        limit: usize,
     ) -> Result<Vec<crate::policy::eval::HostInput>>;
     /// The newest usage facts of one agent.
     async fn usage(&self, agent_id: &str) -> Result<Option<crate::policy::eval::UsageFacts>>;

@@ -339,10 +339,13 @@ impl Store for SqliteStore {
     async fn usage_inputs(
         &self,
         from: DateTime<Utc>,
+        after: &str,
+        limit: usize,
     ) -> Result<Vec<crate::policy::eval::HostInput>> {
+        let after = after.to_owned();
         self.read(move |c| {
             let tx = c.unchecked_transaction()?;
-            let out = usage::inputs(&tx, from)?;
+            let out = usage::inputs(&tx, from, &after, limit)?;
             tx.finish()?;
             Ok(out)
         })

@@ -139,19 +139,24 @@ pub fn latest(c: &Connection, agent: &str) -> anyhow::Result<Option<UsageFacts>>
     Ok(c.query_row(&sql, [agent], facts_of).optional()?)
 }
 
-/// Every enrolled, unrevoked agent that sent usage, with what classifying it needs and its
-/// CPU windows since `from`.
-pub fn inputs(c: &Connection, from: DateTime<Utc>) -> anyhow::Result<Vec<HostInput>> {
+/// Up to `limit` enrolled, unrevoked agents that sent usage, in agent id order after
+/// `after`, with what classifying them needs and their CPU windows since `from`.
+pub fn inputs(
+    c: &Connection,
+    from: DateTime<Utc>,
+    after: &str,
+    limit: usize,
+) -> anyhow::Result<Vec<HostInput>> {
     let sql = "SELECT u.agent_id, a.opd, h.hostname, rh.asset_key, s.kode_barang,
                 (SELECT json_extract(i.body, '$.system.chassis_type') FROM inventories i
                  WHERE i.agent_id = h.agent_id AND i.seq = h.inventory_seq)
          FROM usage_latest u JOIN agents a USING (agent_id) JOIN hosts h USING (agent_id)
          LEFT JOIN reconcile_hosts rh ON rh.agent_id = u.agent_id AND rh.state = 'matched'
          LEFT JOIN assets s ON s.key = rh.asset_key
-         WHERE a.revoked_at IS NULL
-         ORDER BY u.agent_id";
+         WHERE a.revoked_at IS NULL AND u.agent_id > ?1
+         ORDER BY u.agent_id LIMIT ?2";
     let mut st = c.prepare(sql)?;
-    let rows = st.query_map([], |r| {
+    let rows = st.query_map(params![after, limit as i64], |r| {
         Ok(HostInput {
             agent_id: r.get(0)?,
             opd: r.get(1)?,
@@ -164,18 +169,23 @@ pub fn inputs(c: &Connection, from: DateTime<Utc>) -> anyhow::Result<Vec<HostInp
         })
     })?;
     let mut hosts: Vec<HostInput> = rows.collect::<Result<_, _>>()?;
-    let mut facts = c.prepare(&format!("SELECT {FACTS}, agent_id FROM usage_latest"))?;
+    let Some(last) = hosts.last().map(|h| h.agent_id.clone()) else {
+        return Ok(hosts);
+    };
+    let mut facts = c.prepare(&format!(
+        "SELECT {FACTS}, agent_id FROM usage_latest WHERE agent_id > ?1 AND agent_id <= ?2"
+    ))?;
     let mut by_agent: HashMap<String, UsageFacts> = HashMap::new();
-    let mut rows = facts.query([])?;
+    let mut rows = facts.query(params![after, last])?;
     while let Some(r) = rows.next()? {
         by_agent.insert(r.get(8)?, facts_of(r)?);
     }
     let mut windows: HashMap<String, Vec<CpuWindow>> = HashMap::new();
     let mut st = c.prepare(
         "SELECT agent_id, since, until, cpus, cpu_s, procs FROM usage_cpu
-         WHERE until > ?1 ORDER BY agent_id, until",
+         WHERE agent_id > ?2 AND agent_id <= ?3 AND until > ?1 ORDER BY agent_id, until",
     )?;
-    let mut rows = st.query([from.timestamp()])?;
+    let mut rows = st.query(params![from.timestamp(), after, last])?;
     while let Some(r) = rows.next()? {
         let ts = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
             Ok(DateTime::from_timestamp(r.get(i)?, 0).unwrap_or_default())

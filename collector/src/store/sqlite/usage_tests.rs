@@ -103,7 +103,7 @@ async fn latest_facts_keep_the_last_software_list_and_windows_accumulate() {
     let f = s.usage("pc01").await.unwrap().unwrap();
     assert_eq!(f.software.len(), 2);
     let inputs = s
-        .usage_inputs(t0 - chrono::Duration::hours(1))
+        .usage_inputs(t0 - chrono::Duration::hours(1), "", 100)
         .await
         .unwrap();
     assert_eq!(inputs.len(), 1);
@@ -127,7 +127,7 @@ async fn latest_facts_keep_the_last_software_list_and_windows_accumulate() {
     .await
     .unwrap();
     let inputs = s
-        .usage_inputs(t0 - chrono::Duration::hours(1))
+        .usage_inputs(t0 - chrono::Duration::hours(1), "", 100)
         .await
         .unwrap();
     assert_eq!(inputs[0].windows.len(), 1);
@@ -148,7 +148,7 @@ async fn a_batch_with_a_bad_message_stores_no_usage() {
     assert!(s.commit(&[good, bad]).await.is_err());
     assert!(s.usage("pc01").await.unwrap().is_none());
     assert!(s
-        .usage_inputs(now - chrono::Duration::hours(3))
+        .usage_inputs(now - chrono::Duration::hours(3), "", 100)
         .await
         .unwrap()
         .is_empty());
@@ -231,4 +231,34 @@ async fn applied_versions_are_kept_and_the_newest_is_in_force() {
     assert_eq!((v.version, v.applied_by.as_str()), (1, "budi"));
     assert_eq!(p.file.sustained.lookback_s, 3600);
     assert_eq!(s.policy_versions().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn inputs_come_in_pages_in_agent_order() {
+    let (_d, s, _key) = store().await;
+    let now = Utc::now();
+    for id in ["pc03", "pc02", "pc04"] {
+        let key = AgentKey::generate();
+        s.enroll(&EnrolledAgent {
+            agent_id: id.into(),
+            opd: "82.71".into(),
+            public_key: key.public(),
+            enrolled_at: now,
+        })
+        .await
+        .unwrap();
+        s.commit(&[msg(&key, id, 1, report(now, &[("xmrig", 250.0)], None))])
+            .await
+            .unwrap();
+    }
+    let from = now - chrono::Duration::hours(1);
+    let p1 = s.usage_inputs(from, "", 2).await.unwrap();
+    let ids: Vec<&str> = p1.iter().map(|h| h.agent_id.as_str()).collect();
+    assert_eq!(ids, vec!["pc02", "pc03"]);
+    assert!(p1.iter().all(|h| h.facts.is_some() && h.windows.len() == 1));
+    let p2 = s.usage_inputs(from, "pc03", 2).await.unwrap();
+    assert_eq!(p2.len(), 1);
+    assert_eq!(p2[0].agent_id, "pc04");
+    assert_eq!(p2[0].windows.len(), 1, "windows of the page's agents only");
+    assert!(s.usage_inputs(from, "pc04", 2).await.unwrap().is_empty());
 }
