@@ -9,12 +9,13 @@
 use super::hours::Hours;
 use super::model::{Category, Exemption, PolicyKind, Proto};
 use super::Policy;
+use crate::reconcile::fasthash::FastMap;
 use crate::reconcile::{Finding, FlagKind, SubjectKind};
 use chrono::{DateTime, NaiveDate, Utc};
 use pantau_proto::body::usage::{Listener, ProcessUsage, Session, Software};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What the store knows about one host.
 #[derive(Debug, Clone, Default)]
@@ -109,30 +110,39 @@ pub fn class_of(p: &Policy, h: &HostInput) -> (Class, String) {
     (Class::Workstation, "default".into())
 }
 
-/// Per-run caches of glob results (bitmasks of categories).
+/// Per-run caches of glob results (bitmasks of categories), looked up by borrowed key so a
+/// hit allocates nothing: most of a run is hits.
 #[derive(Default)]
 struct Cache {
-    names: HashMap<String, u64>,
-    paths: HashMap<String, u64>,
-    packages: HashMap<(String, Option<String>), u64>,
+    names: FastMap<String, u64>,
+    paths: FastMap<String, u64>,
+    packages: FastMap<String, u64>,
+    publishers: FastMap<String, u64>,
+}
+
+/// The cached value of `key`, computing and keeping it on a miss.
+fn cached(map: &mut FastMap<String, u64>, key: &str, f: impl FnOnce() -> u64) -> u64 {
+    if let Some(v) = map.get(key) {
+        return *v;
+    }
+    let v = f();
+    map.insert(key.to_owned(), v);
+    v
 }
 
 impl Cache {
     fn process(&mut self, p: &Policy, name: &str, exe: Option<&str>, sha: Option<&str>) -> Mask {
         let m = &p.matchers;
-        let by_name = *self
-            .names
-            .entry(name.to_owned())
-            .or_insert_with(|| bits(&m.processes, name));
+        let by_name = cached(&mut self.names, name, || bits(&m.processes, name));
         let by_path = exe.map_or(0, |e| {
-            *self.paths.entry(e.to_owned()).or_insert_with(|| {
-                let norm = e.replace('\\', "/");
-                bits(&m.paths, &norm)
-            })
+            cached(&mut self.paths, e, || bits(&m.paths, &e.replace('\\', "/")))
         });
-        let by_hash = sha.map_or(0, |s| {
-            m.sha256.get(&s.to_ascii_lowercase()).copied().unwrap_or(0)
-        });
+        let by_hash = match sha {
+            Some(s) if !m.sha256.is_empty() => {
+                m.sha256.get(&s.to_ascii_lowercase()).copied().unwrap_or(0)
+            }
+            _ => 0,
+        };
         Mask {
             name: by_name,
             path: by_path,
@@ -142,13 +152,11 @@ impl Cache {
 
     fn package(&mut self, p: &Policy, s: &Software) -> u64 {
         let m = &p.matchers;
-        *self
-            .packages
-            .entry((s.name.clone(), s.publisher.clone()))
-            .or_insert_with(|| {
-                bits(&m.software, &s.name)
-                    | s.publisher.as_deref().map_or(0, |p| bits(&m.publishers, p))
-            })
+        let by_name = cached(&mut self.packages, &s.name, || bits(&m.software, &s.name));
+        let by_publisher = s.publisher.as_deref().map_or(0, |x| {
+            cached(&mut self.publishers, x, || bits(&m.publishers, x))
+        });
+        by_name | by_publisher
     }
 }
 

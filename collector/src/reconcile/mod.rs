@@ -14,7 +14,7 @@
 //! - `hardware.rs`: what changed between two inventories.
 
 pub mod condition;
-mod fasthash;
+pub(crate) mod fasthash;
 pub mod findings;
 pub mod hardware;
 pub mod matching;
