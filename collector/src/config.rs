@@ -41,6 +41,10 @@ pub struct CollectorConfig {
     /// filled by [`CollectorConfig::load`]: a profile that cannot be resolved stops the load.
     #[serde(skip)]
     pub snmp_profiles: crate::snmp::profiles::Profiles,
+    /// Seconds between runs of the usage policy (docs/policy.md); the policy itself is
+    /// applied with `pantau-collector policy apply`, not configured here.
+    #[serde(default = "default_policy_interval")]
+    pub policy_interval_s: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +98,9 @@ fn default_maintain() -> u64 {
     60
 }
 fn default_reconcile() -> u64 {
+    300
+}
+fn default_policy_interval() -> u64 {
     300
 }
 fn default_client_id() -> String {

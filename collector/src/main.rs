@@ -1,7 +1,8 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
 use pantau_collector::{
-    config, demo, enroll, network_cli, reconcile_cli, register, serve, snmp_cli, store, user_cli,
+    config, demo, enroll, network_cli, policy_cli, reconcile_cli, register, serve, snmp_cli, store,
+    user_cli,
 };
 
 use pantau_collector::i18n::Lang;
@@ -115,6 +116,13 @@ enum Command {
     Snmp {
         #[command(subcommand)]
         cmd: snmp_cli::SnmpCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The usage policy: check, test, apply, show, history (docs/policy.md).
+    Policy {
+        #[command(subcommand)]
+        cmd: policy_cli::PolicyCommand,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -241,6 +249,11 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             let profiles = store.profile_names()?;
             snmp_cli::run(&store.open()?, cmd, &profiles).await
         }
+        Command::Policy {
+            cmd: policy_cli::PolicyCommand::Check { file, out },
+            ..
+        } => policy_cli::check(&file, &out),
+        Command::Policy { cmd, store } => policy_cli::run(&store.open()?, cmd).await,
         Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
         Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),

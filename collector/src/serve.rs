@@ -64,6 +64,21 @@ pub fn start(
         cfg.snmp.clone(),
         rx.clone(),
     )));
+    let policy_now = Arc::new(tokio::sync::Notify::new());
+    let policy_store = store.clone();
+    tasks.push(tokio::spawn(crate::jobs::every(
+        "policy check",
+        Duration::from_secs(cfg.policy_interval_s.max(1)),
+        Some(policy_now.clone()),
+        rx.clone(),
+        move || {
+            let store = policy_store.clone();
+            async move {
+                crate::policy::job::run_once(&*store, chrono::Utc::now()).await?;
+                Ok(())
+            }
+        },
+    )));
     let config_now = Arc::new(tokio::sync::Notify::new());
     let push = crate::config_push::ConfigPush {
         broker: cfg.broker(),
@@ -86,6 +101,7 @@ pub fn start(
         reconcile_now,
         network: cfg.network.clone(),
         config_now,
+        policy_now,
         snmp_profiles: Arc::new(cfg.snmp_profiles.clone()),
         auth: Arc::new(crate::auth::Auth::new(crate::auth::AuthConfig {
             // Under HTTPS the cookie must never travel over plain HTTP.

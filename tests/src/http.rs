@@ -242,6 +242,28 @@ pub fn put_json(url: &str, body: &Value) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// PUT `body` as text (`content-type`) to `url`: the status code and the reply parsed as
+/// JSON (`Null` if it is not JSON). For endpoints that take a file as is (a TOML policy).
+pub fn put_text(url: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let (plain, basic) = split_credentials(url);
+    let mut req = ureq::http::Request::builder()
+        .method("PUT")
+        .uri(&plain)
+        .header("content-type", content_type);
+    if let Some(b) = &basic {
+        req = req.header("authorization", b);
+    }
+    let req = req
+        .body(body.to_owned())
+        .unwrap_or_else(|e| panic!("PUT {plain}: {e}"));
+    let mut resp = agent()
+        .run(req)
+        .unwrap_or_else(|e| panic!("PUT {plain}: {e}"));
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

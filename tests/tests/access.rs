@@ -150,6 +150,10 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
             Some(json!({ "net": { "interval_s": 120 } })),
             Refused,
         ),
+        // The policy is city-wide, not any OPD's data: every signed-in user reads it.
+        ("GET", "/api/v1/policy" | "/api/v1/policy/versions") => c(route.into(), None, Skip),
+        ("PUT", "/api/v1/policy") => c(route.into(), Some(json!("x")), Refused),
+        ("GET", "/api/v1/usage/{agent_id}") => c(format!("/api/v1/usage/{HOST_B}"), None, Refused),
         _ => None,
     }
 }

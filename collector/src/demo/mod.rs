@@ -81,6 +81,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         auth: Default::default(),
         snmp: Default::default(),
         snmp_profiles: Default::default(),
+        policy_interval_s: 60,
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;

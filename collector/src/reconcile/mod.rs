@@ -14,7 +14,7 @@
 //! - `hardware.rs`: what changed between two inventories.
 
 pub mod condition;
-mod fasthash;
+pub(crate) mod fasthash;
 pub mod findings;
 pub mod hardware;
 pub mod matching;
@@ -226,6 +226,12 @@ pub enum FlagKind {
     PrinterSupplyLow,
     UpsOnBattery,
     UpsBatteryReplace,
+    // Usage policy (issue 6): raised by the policy job (`crate::policy`).
+    UnauthorizedSoftware,
+    UnauthorizedProcess,
+    UnauthorizedServer,
+    AfterHoursUsage,
+    CryptoMining,
 }
 
 /// What a flag is about.
@@ -287,7 +293,7 @@ pub fn reconcile(inputs: &Inputs) -> Reconciliation {
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 18] = [
+    pub const ALL: [FlagKind; 23] = [
         FlagKind::Unregistered,
         FlagKind::Silent,
         FlagKind::HardwareMismatch,
@@ -306,6 +312,20 @@ impl FlagKind {
         FlagKind::PrinterSupplyLow,
         FlagKind::UpsOnBattery,
         FlagKind::UpsBatteryReplace,
+        FlagKind::UnauthorizedSoftware,
+        FlagKind::UnauthorizedProcess,
+        FlagKind::UnauthorizedServer,
+        FlagKind::AfterHoursUsage,
+        FlagKind::CryptoMining,
+    ];
+
+    /// The kinds the policy job owns (`crate::policy`).
+    pub const POLICY: [FlagKind; 5] = [
+        FlagKind::UnauthorizedSoftware,
+        FlagKind::UnauthorizedProcess,
+        FlagKind::UnauthorizedServer,
+        FlagKind::AfterHoursUsage,
+        FlagKind::CryptoMining,
     ];
 
     /// The kinds the SNMP job owns (`crate::snmp`).
@@ -359,6 +379,11 @@ impl FlagKind {
             FlagKind::PrinterSupplyLow => "printer_supply_low",
             FlagKind::UpsOnBattery => "ups_on_battery",
             FlagKind::UpsBatteryReplace => "ups_battery_replace",
+            FlagKind::UnauthorizedSoftware => "unauthorized_software",
+            FlagKind::UnauthorizedProcess => "unauthorized_process",
+            FlagKind::UnauthorizedServer => "unauthorized_server",
+            FlagKind::AfterHoursUsage => "after_hours_usage",
+            FlagKind::CryptoMining => "crypto_mining",
         }
     }
 
@@ -409,6 +434,16 @@ impl FlagKind {
             FlagKind::PrinterSupplyLow | FlagKind::UpsOnBattery | FlagKind::UpsBatteryReplace => {
                 "Perwali Ternate 33/2021 Pasal 12 ayat 13; Perwali Kotamobagu Pasal 36"
             }
+            // City ICT infrastructure is for official work only.
+            FlagKind::UnauthorizedSoftware
+            | FlagKind::UnauthorizedProcess
+            | FlagKind::AfterHoursUsage
+            | FlagKind::CryptoMining => "Perwali Ternate 33/2021 Pasal 12 ayat 6",
+            // OPD servers belong in the Data Center; a listening service on a workstation is
+            // a server outside it.
+            FlagKind::UnauthorizedServer => {
+                "Perwali Kotamobagu Pasal 27 ayat 3; Perwali Ternate 33/2021 Pasal 12 ayat 6"
+            }
         }
     }
 
@@ -452,6 +487,16 @@ impl FlagKind {
             (FlagKind::UpsOnBattery, En) => "UPS on battery",
             (FlagKind::UpsBatteryReplace, Id) => "Baterai UPS perlu diganti",
             (FlagKind::UpsBatteryReplace, En) => "UPS battery needs replacement",
+            (FlagKind::UnauthorizedSoftware, Id) => "Perangkat lunak tidak sah",
+            (FlagKind::UnauthorizedSoftware, En) => "Unauthorized software",
+            (FlagKind::UnauthorizedProcess, Id) => "Proses terlarang",
+            (FlagKind::UnauthorizedProcess, En) => "Unauthorized process",
+            (FlagKind::UnauthorizedServer, Id) => "Layanan server di luar Pusat Data",
+            (FlagKind::UnauthorizedServer, En) => "Server outside the Data Center",
+            (FlagKind::AfterHoursUsage, Id) => "Pemakaian di luar jam kerja",
+            (FlagKind::AfterHoursUsage, En) => "After-hours usage",
+            (FlagKind::CryptoMining, Id) => "Dugaan penambangan kripto",
+            (FlagKind::CryptoMining, En) => "Suspected crypto-mining",
         }
     }
 }

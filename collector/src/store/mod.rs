@@ -566,4 +566,33 @@ pub trait Store: accounts::AccountStore + Send + Sync {
         agent_id: &str,
         config: &pantau_proto::body::PushedConfig,
     ) -> Result<()>;
+
+    // Usage and the policy (issue 6).
+    /// What the policy job reads, one page at a time so memory stays bounded: up to `limit`
+    /// agents with usage facts, in agent id order after `after` (`""` to start), with their
+    /// CPU windows that end after `from`.
+    async fn usage_inputs(
+        &self,
+        from: DateTime<Utc>,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::policy::eval::HostInput>>;
+    /// The newest usage facts of one agent.
+    async fn usage(&self, agent_id: &str) -> Result<Option<crate::policy::eval::UsageFacts>>;
+    /// Sync the policy flag kinds ([`crate::reconcile::FlagKind::POLICY`]) with `findings`.
+    async fn save_policy_run(
+        &self,
+        findings: Vec<crate::reconcile::Finding>,
+        now: DateTime<Utc>,
+    ) -> Result<NetworkRun>;
+    /// Every applied policy version, oldest first; the last is in force.
+    async fn policy_versions(&self) -> Result<Vec<crate::policy::job::PolicyVersion>>;
+    /// Store a checked policy as the new version in force.
+    async fn apply_policy(
+        &self,
+        text: &str,
+        sha256: &str,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<crate::policy::job::PolicyVersion>;
 }

@@ -164,6 +164,10 @@ pub const ROUTES: &[Route] = &[
         Write,
         "agent_config.unset",
     ),
+    r("GET", "/api/v1/policy", Read, ""),
+    r("PUT", "/api/v1/policy", Admin, "policy.apply"),
+    r("GET", "/api/v1/policy/versions", Read, ""),
+    r("GET", "/api/v1/usage/{agent_id}", Read, ""),
 ];
 
 pub fn route(method: &Method, path: &str) -> Option<&'static Route> {

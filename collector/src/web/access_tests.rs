@@ -36,6 +36,7 @@ impl Api {
             network: Default::default(),
             config_now: Default::default(),
             snmp_profiles: Default::default(),
+            policy_now: Default::default(),
             auth: Arc::new(Auth::new(config)),
         });
         Api {
@@ -309,6 +310,7 @@ async fn a_route_missing_from_the_table_is_refused() {
         network: Default::default(),
         config_now: Default::default(),
         snmp_profiles: Default::default(),
+        policy_now: Default::default(),
         auth: Default::default(),
     };
     let app: Router = Router::new()

@@ -38,6 +38,7 @@ impl Api {
             network: Default::default(),
             config_now: Default::default(),
             snmp_profiles: Default::default(),
+            policy_now: Default::default(),
             auth: Default::default(),
         });
         Api {

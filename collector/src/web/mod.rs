@@ -17,6 +17,7 @@ pub mod layout;
 mod login;
 mod network;
 mod opd_page;
+mod policy;
 mod prom;
 mod reconcile;
 mod ringkasan;
@@ -48,6 +49,8 @@ pub struct AppState {
     /// SNMP credential profiles of collector.toml: targets and equipment may name only
     /// these; the secrets themselves never leave the config publisher.
     pub snmp_profiles: Arc<crate::snmp::profiles::Profiles>,
+    /// Notified to run the policy job now (after a policy is applied).
+    pub policy_now: Arc<tokio::sync::Notify>,
     /// `[auth]` settings, login rate limits, verified Basic credentials.
     pub auth: Arc<crate::auth::Auth>,
 }
@@ -69,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(snmp::routes())
         .merge(snmp_equipment::routes())
         .merge(snmp_page::routes())
+        .merge(policy::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
         .layer(axum::middleware::from_fn_with_state(

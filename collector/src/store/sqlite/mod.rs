@@ -22,6 +22,7 @@ mod schema;
 pub mod snmp;
 mod snmp_history;
 mod summary;
+mod usage;
 mod write;
 
 use super::*;
@@ -373,6 +374,56 @@ impl Store for SqliteStore {
         self.write(move |c| pushed::published(c, &id, &cfg, Utc::now()))
             .await
     }
+
+    async fn usage_inputs(
+        &self,
+        from: DateTime<Utc>,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::policy::eval::HostInput>> {
+        let after = after.to_owned();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let out = usage::inputs(&tx, from, &after, limit)?;
+            tx.finish()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn usage(&self, agent_id: &str) -> Result<Option<crate::policy::eval::UsageFacts>> {
+        let id = agent_id.to_owned();
+        self.read(move |c| usage::latest(c, &id)).await
+    }
+
+    async fn save_policy_run(
+        &self,
+        findings: Vec<crate::reconcile::Finding>,
+        now: DateTime<Utc>,
+    ) -> Result<NetworkRun> {
+        self.write(move |c| usage::save(c, &findings, now)).await
+    }
+
+    async fn policy_versions(&self) -> Result<Vec<crate::policy::job::PolicyVersion>> {
+        self.read(usage::versions).await
+    }
+
+    async fn apply_policy(
+        &self,
+        text: &str,
+        sha256: &str,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<crate::policy::job::PolicyVersion> {
+        let (text, sha, by, note) = (
+            text.to_owned(),
+            sha256.to_owned(),
+            by.to_owned(),
+            note.map(str::to_owned),
+        );
+        self.write(move |c| usage::apply(c, &text, &sha, &by, note.as_deref(), Utc::now()))
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -389,3 +440,5 @@ mod reconcile_tests;
 mod snmp_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod usage_tests;

@@ -373,6 +373,43 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX snmp_equipment_by_agent ON snmp_equipment(agent_id);
     ALTER TABLE snmp_devices ADD COLUMN match_value TEXT;
     "#,
+    // Usage facts and the policy (issue 6).
+    r#"
+    -- The newest usage facts of each agent (JSON lists). `software` is the last list any
+    -- report carried: a report with `software: None` keeps it.
+    CREATE TABLE usage_latest (
+        agent_id        TEXT PRIMARY KEY REFERENCES agents(agent_id),
+        collected_at    TEXT NOT NULL,
+        cpus            INTEGER NOT NULL,
+        processes       TEXT NOT NULL,
+        listeners       TEXT NOT NULL,
+        sessions        TEXT NOT NULL,
+        errors          TEXT NOT NULL,
+        software        TEXT,
+        software_digest TEXT,
+        software_at     TEXT
+    ) WITHOUT ROWID;
+    -- CPU of each report's window, for "sustained": the machine's CPU seconds and the busy
+    -- processes (JSON). Pruned at ingest beyond usage::KEEP_S.
+    CREATE TABLE usage_cpu (
+        agent_id TEXT NOT NULL,
+        since    INTEGER NOT NULL,
+        until    INTEGER NOT NULL,
+        cpus     INTEGER NOT NULL,
+        cpu_s    REAL NOT NULL,
+        procs    TEXT NOT NULL,
+        PRIMARY KEY (agent_id, until, since)
+    ) WITHOUT ROWID;
+    -- Every policy ever applied; the highest version is in force.
+    CREATE TABLE policy_versions (
+        version    INTEGER PRIMARY KEY AUTOINCREMENT,
+        sha256     TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        applied_by TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        note       TEXT
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

@@ -77,6 +77,7 @@ fn one(tx: &Transaction, m: &Accepted) -> anyhow::Result<Outcome> {
         Body::Net(r) => super::network::net(tx, &env.agent_id, env.ts, r)?,
         Body::Discovery(d) => super::network::discovery(tx, &env.agent_id, env.ts, d)?,
         Body::Snmp(r) => super::snmp::report(tx, &env.agent_id, env.ts, r)?,
+        Body::Usage(r) => super::usage::report(tx, &env.agent_id, env.ts, r)?,
         // Kinds without a model yet are indexed (so delivery figures stay right) but not kept.
         _ => {}
     }
