@@ -37,6 +37,9 @@ pub struct CollectorConfig {
     /// SNMP flags: thresholds (docs/snmp.md).
     #[serde(default)]
     pub snmp: crate::snmp::SnmpJudgeConfig,
+    /// Periodic condition reports: city, time zone, thresholds, schedule (docs/reports.md).
+    #[serde(default)]
+    pub reports: crate::report::config::ReportConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -79,6 +79,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         network: Default::default(),
         auth: Default::default(),
         snmp: Default::default(),
+        reports: Default::default(),
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;

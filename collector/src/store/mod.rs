@@ -507,6 +507,16 @@ pub trait Store: accounts::AccountStore + Send + Sync {
         to: DateTime<Utc>,
         step: i64,
     ) -> Result<(Resolution, Vec<Series>)>;
+    /// What a periodic report reads for `[from, to)` (Unix seconds) beyond register lines and
+    /// flags; the previous period is `[prev_from, from)`; days end at local midnight,
+    /// `utc_offset` seconds east of UTC (issue 8).
+    async fn report_facts(
+        &self,
+        from: i64,
+        to: i64,
+        prev_from: i64,
+        utc_offset: i64,
+    ) -> Result<sqlite::report::ReportFacts>;
     async fn config_layers(&self) -> Result<Vec<ConfigLayer>>;
     /// Set or (with `None`) remove one layer; refused (422) naming the field if invalid.
     async fn set_config_layer(

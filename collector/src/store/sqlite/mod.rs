@@ -17,6 +17,7 @@ mod pushed;
 mod query;
 mod reconcile;
 mod register;
+pub mod report;
 mod schema;
 pub mod snmp;
 mod summary;
@@ -290,6 +291,17 @@ impl Store for SqliteStore {
         let opd = opd.to_owned();
         let (from, to) = (from.timestamp(), to.timestamp());
         self.read(move |c| history::opd(c, &opd, from, to, step))
+            .await
+    }
+
+    async fn report_facts(
+        &self,
+        from: i64,
+        to: i64,
+        prev_from: i64,
+        utc_offset: i64,
+    ) -> Result<report::ReportFacts> {
+        self.read(move |c| report::report_facts(c, from, to, prev_from, utc_offset))
             .await
     }
 
