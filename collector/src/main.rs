@@ -117,8 +117,8 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// A periodic condition report (month or quarter, city-wide or one OPD) as HTML and
-    /// XLSX; see docs/reports.md.
+    /// A periodic condition report (month or quarter, city-wide or one OPD) as PDF, HTML
+    /// and XLSX; see docs/reports.md.
     Report {
         /// `YYYY-MM` (2026-10) or `YYYY-Qn` (2026-Q4), in the city's time zone.
         #[arg(long)]
@@ -126,8 +126,8 @@ enum Command {
         /// Only this OPD (kode lokasi); default city-wide.
         #[arg(long)]
         opd: Option<String>,
-        /// Comma-separated: html, xlsx.
-        #[arg(long, default_value = "html,xlsx")]
+        /// Comma-separated: pdf, html, xlsx.
+        #[arg(long, default_value = "pdf,html,xlsx")]
         format: String,
         /// Folder for the files (created).
         #[arg(long)]

@@ -28,8 +28,8 @@ pub async fn gather(
 ) -> anyhow::Result<Inputs> {
     let lines = store.register_lines(opd).await?;
     if let (Some(opd), true) = (opd, lines.is_empty()) {
-        anyhow::bail!(
-            "tidak ada aset dengan kode lokasi {opd:?} (no assets with kode lokasi {opd:?})"
+        crate::refuse!(
+            "opd: tidak ada aset dengan kode lokasi {opd:?} (no assets with kode lokasi {opd:?})"
         );
     }
     let flags = store

@@ -56,7 +56,7 @@ impl Default for ReportConfig {
             useful_life: BTreeMap::new(),
             schedule: None,
             archive_dir: None,
-            formats: vec![super::Format::Html, super::Format::Xlsx],
+            formats: vec![super::Format::Pdf, super::Format::Html, super::Format::Xlsx],
         }
     }
 }

@@ -7,11 +7,13 @@
 //! life), `build` (store → [`data::ReportData`]), then one renderer per format, which print
 //! the data and compute nothing.
 
+pub mod archive;
 pub mod build;
 pub mod classes;
 pub mod config;
 pub mod data;
 pub mod html;
+pub mod pdf;
 pub mod period;
 pub mod text;
 pub mod xlsx;
@@ -28,6 +30,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    Pdf,
     Html,
     Xlsx,
 }
@@ -35,6 +38,7 @@ pub enum Format {
 impl Format {
     pub fn extension(self) -> &'static str {
         match self {
+            Format::Pdf => "pdf",
             Format::Html => "html",
             Format::Xlsx => "xlsx",
         }
@@ -42,12 +46,13 @@ impl Format {
 
     pub fn mime(self) -> &'static str {
         match self {
+            Format::Pdf => "application/pdf",
             Format::Html => "text/html; charset=utf-8",
             Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 
-    /// `html,xlsx`: the CLI's `--format` list; an unknown name is refused by name.
+    /// `pdf,html,xlsx`: the CLI's `--format` list; an unknown name is refused by name.
     pub fn parse_list(s: &str) -> Result<Vec<Format>, String> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -67,7 +72,7 @@ impl Format {
             }
         }
         if out.is_empty() {
-            return Err("format: name at least one of html, xlsx".into());
+            return Err("format: name at least one of pdf, html, xlsx".into());
         }
         Ok(out)
     }
@@ -114,6 +119,7 @@ pub async fn data(
 /// The bytes of one format.
 pub fn render(d: &data::ReportData, format: Format, lang: Lang) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
+        Format::Pdf => pdf::render(d, lang)?,
         Format::Html => html::render(d, lang).into_bytes(),
         Format::Xlsx => xlsx::render(d, lang)?,
     })
@@ -141,4 +147,4 @@ pub async fn write(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

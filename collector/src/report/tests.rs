@@ -4,7 +4,9 @@
 //! figures are checked against figures computed here straight from the raw points with
 //! SQL, and the HTML and XLSX are checked to be byte-for-byte reproducible.
 
+mod bench_fill;
 pub(crate) mod fleet;
+mod pdf;
 
 use super::period::{Period, Zone};
 use super::*;
@@ -212,6 +214,7 @@ async fn the_same_data_gives_the_same_bytes() {
             (Format::Html, Lang::En),
             (Format::Xlsx, Lang::Id),
             (Format::Xlsx, Lang::En),
+            (Format::Pdf, Lang::Id),
         ];
         let first: Vec<Vec<u8>> = all
             .iter()

@@ -517,6 +517,12 @@ pub trait Store: accounts::AccountStore + Send + Sync {
         prev_from: i64,
         utc_offset: i64,
     ) -> Result<sqlite::report::ReportFacts>;
+    /// Record a generated report file (replacing the row of the same period, OPD, language
+    /// and format); returns its id.
+    async fn record_report(&self, file: sqlite::report_archive::ReportFile) -> Result<i64>;
+    /// Every generated report file.
+    async fn reports(&self) -> Result<Vec<sqlite::report_archive::ReportFile>>;
+    async fn report(&self, id: i64) -> Result<Option<sqlite::report_archive::ReportFile>>;
     async fn config_layers(&self) -> Result<Vec<ConfigLayer>>;
     /// Set or (with `None`) remove one layer; refused (422) naming the field if invalid.
     async fn set_config_layer(

@@ -36,6 +36,7 @@ impl Api {
             network: Default::default(),
             config_now: Default::default(),
             auth: Arc::new(Auth::new(config)),
+            reports: Default::default(),
         });
         Api {
             _dir: dir,
@@ -308,6 +309,7 @@ async fn a_route_missing_from_the_table_is_refused() {
         network: Default::default(),
         config_now: Default::default(),
         auth: Default::default(),
+        reports: Default::default(),
     };
     let app: Router = Router::new()
         .route(

@@ -12,6 +12,7 @@ mod jaringan;
 mod login;
 mod network;
 mod reconcile;
+mod reports;
 mod snmp;
 
 use crate::store::Store;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub config_now: Arc<tokio::sync::Notify>,
     /// `[auth]` settings, login rate limits, verified Basic credentials.
     pub auth: Arc<crate::auth::Auth>,
+    /// Periodic reports: `[reports]` and the archive folder (issue 8).
+    pub reports: Arc<crate::report::archive::Archive>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -49,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(snmp::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
+        .merge(reports::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,
@@ -81,3 +85,5 @@ pub type ApiResult<T> = Result<T, ApiError>;
 mod access_tests;
 #[cfg(test)]
 mod network_tests;
+#[cfg(test)]
+mod reports_tests;

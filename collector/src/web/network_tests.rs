@@ -33,6 +33,7 @@ impl Api {
             network: Default::default(),
             config_now: Default::default(),
             auth: Default::default(),
+            reports: Default::default(),
         });
         Api {
             _dir: dir,

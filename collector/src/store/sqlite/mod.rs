@@ -18,6 +18,7 @@ mod query;
 mod reconcile;
 mod register;
 pub mod report;
+pub mod report_archive;
 mod schema;
 pub mod snmp;
 mod summary;
@@ -303,6 +304,18 @@ impl Store for SqliteStore {
     ) -> Result<report::ReportFacts> {
         self.read(move |c| report::report_facts(c, from, to, prev_from, utc_offset))
             .await
+    }
+
+    async fn record_report(&self, file: report_archive::ReportFile) -> Result<i64> {
+        self.write(move |c| report_archive::record(c, &file)).await
+    }
+
+    async fn reports(&self) -> Result<Vec<report_archive::ReportFile>> {
+        self.read(report_archive::list).await
+    }
+
+    async fn report(&self, id: i64) -> Result<Option<report_archive::ReportFile>> {
+        self.read(move |c| report_archive::get(c, id)).await
     }
 
     async fn config_layers(&self) -> Result<Vec<ConfigLayer>> {
