@@ -90,8 +90,8 @@ impl Archive {
         let Some(schedule) = self.config.schedule else {
             return Ok(0);
         };
-        let period = Period::containing(now, self.config.zone, schedule == Schedule::Quarterly)
-            .previous();
+        let period =
+            Period::containing(now, self.config.zone, schedule == Schedule::Quarterly).previous();
         let done: Vec<ReportFile> = store
             .reports()
             .await?
@@ -115,7 +115,13 @@ impl Archive {
                 lang: Lang::Id,
             };
             written += self
-                .generate(store, &req, &self.config.formats, crate::store::SYSTEM_ACTOR, now)
+                .generate(
+                    store,
+                    &req,
+                    &self.config.formats,
+                    crate::store::SYSTEM_ACTOR,
+                    now,
+                )
                 .await?
                 .len();
         }

@@ -13,6 +13,7 @@ pub mod classes;
 pub mod config;
 pub mod data;
 pub mod html;
+#[cfg(feature = "pdf")]
 pub mod pdf;
 pub mod period;
 pub mod text;
@@ -119,7 +120,13 @@ pub async fn data(
 /// The bytes of one format.
 pub fn render(d: &data::ReportData, format: Format, lang: Lang) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
+        #[cfg(feature = "pdf")]
         Format::Pdf => pdf::render(d, lang)?,
+        #[cfg(not(feature = "pdf"))]
+        Format::Pdf => anyhow::bail!(
+            "format pdf: this pantau-collector was built without the `pdf` feature; \
+             rebuild with default features, or use html (print it to PDF from a browser)"
+        ),
         Format::Html => html::render(d, lang).into_bytes(),
         Format::Xlsx => xlsx::render(d, lang)?,
     })

@@ -101,7 +101,12 @@ fn lit(s: &str) -> String {
 }
 
 /// `#table(...)` with a header row and string cells.
-fn table(out: &mut String, columns: &str, head: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
+fn table(
+    out: &mut String,
+    columns: &str,
+    head: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) {
     let _ = write!(out, "#table(columns: {columns}, table.header(");
     for h in head {
         let _ = write!(out, "[*#{}*],", lit(h));
@@ -165,7 +170,12 @@ pub fn render(d: &ReportData, l: Lang) -> anyhow::Result<Vec<u8>> {
         t.second() as u8,
     )
     .ok_or_else(|| anyhow::anyhow!("generated_at {t} is outside typst's calendar"))?;
-    let ident = format!("pantau {} {} {:?}", d.city, d.period, d.opd.as_ref().map(|o| &o.kode));
+    let ident = format!(
+        "pantau {} {} {:?}",
+        d.city,
+        d.period,
+        d.opd.as_ref().map(|o| &o.kode)
+    );
     let options = typst_pdf::PdfOptions {
         ident: Smart::Custom(&ident),
         timestamp: Some(typst_pdf::Timestamp::new_utc(stamp)),
@@ -175,17 +185,27 @@ pub fn render(d: &ReportData, l: Lang) -> anyhow::Result<Vec<u8>> {
 }
 
 fn diagnostics(e: &[typst::diag::SourceDiagnostic]) -> String {
-    e.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; ")
+    e.iter()
+        .map(|d| d.message.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The typst source of the report.
 pub fn markup(d: &ReportData, l: Lang) -> String {
     let s = &d.summary;
-    let lines: HashMap<&str, &crate::store::RegisterLine> =
-        d.appendix.iter().map(|a| (a.line.key.as_str(), &a.line)).collect();
+    let lines: HashMap<&str, &crate::store::RegisterLine> = d
+        .appendix
+        .iter()
+        .map(|a| (a.line.key.as_str(), &a.line))
+        .collect();
     let scope = match &d.opd {
-        Some(o) => format!("{} {}", o.kode, o.nama.as_deref().unwrap_or("")).trim().to_string(),
-        None => l.t("Seluruh OPD (tingkat kota)", "All OPDs (city-wide)").to_string(),
+        Some(o) => format!("{} {}", o.kode, o.nama.as_deref().unwrap_or(""))
+            .trim()
+            .to_string(),
+        None => l
+            .t("Seluruh OPD (tingkat kota)", "All OPDs (city-wide)")
+            .to_string(),
     };
     let title = l.t(
         "Laporan Kondisi, Kinerja dan Utilisasi Perangkat TIK",
@@ -218,7 +238,11 @@ pub fn markup(d: &ReportData, l: Lang) -> String {
         )),
     );
     let _ = writeln!(o, "#v(1.5cm)");
-    heading(&mut o, 2, l.t("Dasar hukum yang dipenuhi", "Articles this report fulfils"));
+    heading(
+        &mut o,
+        2,
+        l.t("Dasar hukum yang dipenuhi", "Articles this report fulfils"),
+    );
     for (art, id, en) in text::ARTICLES {
         let _ = writeln!(o, "- #strong({}): #{}", lit(art), lit(l.t(id, en)));
     }
@@ -233,21 +257,79 @@ pub fn markup(d: &ReportData, l: Lang) -> String {
     );
 
     // 1. Summary, on one page.
-    let below: Vec<&OpdRow> = d.opds.iter().filter(|x| x.coverage.ratio() < d.coverage_threshold).collect();
+    let below: Vec<&OpdRow> = d
+        .opds
+        .iter()
+        .filter(|x| x.coverage.ratio() < d.coverage_threshold)
+        .collect();
     heading(&mut o, 1, &format!("1. {}", l.t("Ringkasan", "Summary")));
     let kv = vec![
-        (l.t("Aset terdaftar", "Registered assets"), d.appendix.len().to_string()),
-        (l.t("Aset TIK terdaftar", "Registered ICT assets"), s.coverage.registered_ict.to_string()),
-        (l.t("Aset yang wajib menjalankan agen", "Assets expected to run an agent"), s.coverage.expected.to_string()),
-        (l.t("Melapor dalam periode", "Reporting in the period"), s.coverage.reporting.to_string()),
-        (l.t("Cakupan pelaporan", "Reporting coverage"), pct(s.coverage.ratio(), l)),
-        (l.t("Aset tidak melapor", "Silent assets"), s.coverage.silent.len().to_string()),
-        (l.t("OPD di bawah ambang cakupan", "OPDs below the coverage threshold"), format!("{} ({})", below.len(), pct(d.coverage_threshold, l))),
-        (l.t("Flag aktif dalam periode", "Flags active in the period"), s.flags.by_kind.values().flat_map(|m| m.values()).sum::<u64>().to_string()),
-        (l.t("Rekomendasi ganti", "Replacement recommendations"), s.recommendations.iter().filter(|r| r.action == Action::Replace).count().to_string()),
-        (l.t("Rekomendasi perbaikan", "Repair recommendations"), s.recommendations.iter().filter(|r| r.action == Action::Repair).count().to_string()),
+        (
+            l.t("Aset terdaftar", "Registered assets"),
+            d.appendix.len().to_string(),
+        ),
+        (
+            l.t("Aset TIK terdaftar", "Registered ICT assets"),
+            s.coverage.registered_ict.to_string(),
+        ),
+        (
+            l.t(
+                "Aset yang wajib menjalankan agen",
+                "Assets expected to run an agent",
+            ),
+            s.coverage.expected.to_string(),
+        ),
+        (
+            l.t("Melapor dalam periode", "Reporting in the period"),
+            s.coverage.reporting.to_string(),
+        ),
+        (
+            l.t("Cakupan pelaporan", "Reporting coverage"),
+            pct(s.coverage.ratio(), l),
+        ),
+        (
+            l.t("Aset tidak melapor", "Silent assets"),
+            s.coverage.silent.len().to_string(),
+        ),
+        (
+            l.t(
+                "OPD di bawah ambang cakupan",
+                "OPDs below the coverage threshold",
+            ),
+            format!("{} ({})", below.len(), pct(d.coverage_threshold, l)),
+        ),
+        (
+            l.t("Flag aktif dalam periode", "Flags active in the period"),
+            s.flags
+                .by_kind
+                .values()
+                .flat_map(|m| m.values())
+                .sum::<u64>()
+                .to_string(),
+        ),
+        (
+            l.t("Rekomendasi ganti", "Replacement recommendations"),
+            s.recommendations
+                .iter()
+                .filter(|r| r.action == Action::Replace)
+                .count()
+                .to_string(),
+        ),
+        (
+            l.t("Rekomendasi perbaikan", "Repair recommendations"),
+            s.recommendations
+                .iter()
+                .filter(|r| r.action == Action::Repair)
+                .count()
+                .to_string(),
+        ),
     ];
-    table(&mut o, "(auto, auto)", &[l.t("Angka", "Figure"), l.t("Nilai", "Value")], kv.into_iter().map(|(k, v)| vec![k.to_string(), v]));
+    table(
+        &mut o,
+        "(auto, auto)",
+        &[l.t("Angka", "Figure"), l.t("Nilai", "Value")],
+        kv.into_iter().map(|(k, v)| vec![k.to_string(), v]),
+    );
     heading(&mut o, 2, l.t("Catatan data", "Data notes"));
     for n in &d.notes {
         let _ = writeln!(o, "- #{}", lit(&text::note(n, d.period, l)));
@@ -255,9 +337,22 @@ pub fn markup(d: &ReportData, l: Lang) -> String {
     o.push_str("#pagebreak()\n");
 
     // 2. Inventory.
-    heading(&mut o, 1, &format!("2. {}", l.t("Inventaris per kelas dan kondisi", "Inventory by class and condition")));
+    heading(
+        &mut o,
+        1,
+        &format!(
+            "2. {}",
+            l.t(
+                "Inventaris per kelas dan kondisi",
+                "Inventory by class and condition"
+            )
+        ),
+    );
     para(&mut o, l.t("Kondisi register (Reg.) dan kondisi saran Pantau (Saran) berdampingan: B, KB, RR, RB, – tidak ada.", "Register condition (Reg.) and Pantau's suggested condition (Sugg.) side by side: B, KB, RR, RB, – none."));
-    let mut head = vec![l.t("Kelas", "Class").to_string(), l.t("Aset", "Assets").to_string()];
+    let mut head = vec![
+        l.t("Kelas", "Class").to_string(),
+        l.t("Aset", "Assets").to_string(),
+    ];
     for c in CONDITIONS {
         head.push(format!("{} {c}", l.t("Reg.", "Reg.")));
     }
@@ -265,118 +360,380 @@ pub fn markup(d: &ReportData, l: Lang) -> String {
         head.push(format!("{} {c}", l.t("Saran", "Sugg.")));
     }
     let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
-    table(&mut o, "12", &head_ref, s.inventory.iter().map(|c| {
-        let mut r = vec![c.class.map_or("", |c| c.label(l)).to_string(), c.assets.to_string()];
-        r.extend(CONDITIONS.iter().map(|k| c.register.get(*k).copied().unwrap_or(0).to_string()));
-        r.extend(CONDITIONS.iter().map(|k| c.suggested.get(*k).copied().unwrap_or(0).to_string()));
-        r
-    }));
+    table(
+        &mut o,
+        "12",
+        &head_ref,
+        s.inventory.iter().map(|c| {
+            let mut r = vec![
+                c.class.map_or("", |c| c.label(l)).to_string(),
+                c.assets.to_string(),
+            ];
+            r.extend(
+                CONDITIONS
+                    .iter()
+                    .map(|k| c.register.get(*k).copied().unwrap_or(0).to_string()),
+            );
+            r.extend(
+                CONDITIONS
+                    .iter()
+                    .map(|k| c.suggested.get(*k).copied().unwrap_or(0).to_string()),
+            );
+            r
+        }),
+    );
 
     // 3. Coverage.
-    heading(&mut o, 1, &format!("3. {}", l.t("Cakupan pelaporan", "Reporting coverage")));
+    heading(
+        &mut o,
+        1,
+        &format!("3. {}", l.t("Cakupan pelaporan", "Reporting coverage")),
+    );
     para(&mut o, l.t("Cakupan = aset TIK yang wajib menjalankan agen dan agennya mengirim metrik dalam periode, dibagi aset yang wajib menjalankan agen.", "Coverage = ICT assets expected to run an agent whose agent sent metrics in the period, over the assets expected to run one."));
     o.push_str("#image(\"/coverage.svg\", width: 100%)\n");
-    table(&mut o, "(auto, 1fr, auto, auto, auto, auto)", &[l.t("Kode lokasi", "Location code"), "OPD", l.t("Aset TIK", "ICT assets"), l.t("Wajib agen", "Expected"), l.t("Melapor", "Reporting"), l.t("Cakupan", "Coverage")],
-        d.opds.iter().map(|x| vec![x.opd.kode.clone(), x.opd.nama.clone().unwrap_or_default(), x.coverage.registered_ict.to_string(), x.coverage.expected.to_string(), x.coverage.reporting.to_string(), pct(x.coverage.ratio(), l)]));
-    heading(&mut o, 2, &format!("{} ({}; Perwali Kotamobagu Pasal 37 ayat 3)", l.t("OPD di bawah ambang", "OPDs below the threshold"), pct(d.coverage_threshold, l)));
+    table(
+        &mut o,
+        "(auto, 1fr, auto, auto, auto, auto)",
+        &[
+            l.t("Kode lokasi", "Location code"),
+            "OPD",
+            l.t("Aset TIK", "ICT assets"),
+            l.t("Wajib agen", "Expected"),
+            l.t("Melapor", "Reporting"),
+            l.t("Cakupan", "Coverage"),
+        ],
+        d.opds.iter().map(|x| {
+            vec![
+                x.opd.kode.clone(),
+                x.opd.nama.clone().unwrap_or_default(),
+                x.coverage.registered_ict.to_string(),
+                x.coverage.expected.to_string(),
+                x.coverage.reporting.to_string(),
+                pct(x.coverage.ratio(), l),
+            ]
+        }),
+    );
+    heading(
+        &mut o,
+        2,
+        &format!(
+            "{} ({}; Perwali Kotamobagu Pasal 37 ayat 3)",
+            l.t("OPD di bawah ambang", "OPDs below the threshold"),
+            pct(d.coverage_threshold, l)
+        ),
+    );
     if below.is_empty() {
         none(&mut o, l);
     }
     for x in &below {
-        let _ = writeln!(o, "- #{}", lit(&format!("{} {}: {}", x.opd.kode, x.opd.nama.as_deref().unwrap_or(""), pct(x.coverage.ratio(), l))));
+        let _ = writeln!(
+            o,
+            "- #{}",
+            lit(&format!(
+                "{} {}: {}",
+                x.opd.kode,
+                x.opd.nama.as_deref().unwrap_or(""),
+                pct(x.coverage.ratio(), l)
+            ))
+        );
     }
-    heading(&mut o, 2, &format!("{} ({})", l.t("Aset tidak melapor", "Silent assets"), s.coverage.silent.len()));
+    heading(
+        &mut o,
+        2,
+        &format!(
+            "{} ({})",
+            l.t("Aset tidak melapor", "Silent assets"),
+            s.coverage.silent.len()
+        ),
+    );
     asset_table(&mut o, &s.coverage.silent, &lines, l);
 
     // 4. Utilization.
-    heading(&mut o, 1, &format!("4. {}", l.t("Utilisasi dan ketersediaan", "Utilization and availability")));
+    heading(
+        &mut o,
+        1,
+        &format!(
+            "4. {}",
+            l.t("Utilisasi dan ketersediaan", "Utilization and availability")
+        ),
+    );
     para(&mut o, l.t("Dari rata-rata per jam setiap host. Rata-rata kelas = rata-rata dari rata-rata host; p95 kelas = persentil ke-95 dari p95 host. Ketersediaan = bagian jam periode dengan data dari host.", "From each host's hourly averages. Class average = mean of host averages; class p95 = 95th percentile of the hosts' p95. Availability = share of the period's hours with data from the host."));
     o.push_str("#image(\"/usage.svg\", width: 100%)\n");
-    table(&mut o, "9", &[l.t("Kelas", "Class"), "Host", "CPU avg", "CPU p95", l.t("Mem. avg", "Mem. avg"), "Mem. p95", "Disk avg", "Disk p95", l.t("Ketersediaan", "Availability")],
+    table(
+        &mut o,
+        "9",
+        &[
+            l.t("Kelas", "Class"),
+            "Host",
+            "CPU avg",
+            "CPU p95",
+            l.t("Mem. avg", "Mem. avg"),
+            "Mem. p95",
+            "Disk avg",
+            "Disk p95",
+            l.t("Ketersediaan", "Availability"),
+        ],
         s.usage.iter().map(|u| {
-            let mut r = vec![u.class.map_or("", |c| c.label(l)).to_string(), u.hosts.to_string()];
+            let mut r = vec![
+                u.class.map_or("", |c| c.label(l)).to_string(),
+                u.hosts.to_string(),
+            ];
             r.extend(stat2(u.cpu, l));
             r.extend(stat2(u.mem, l));
             r.extend(stat2(u.disk, l));
             r.push(pct(u.availability, l));
             r
-        }));
+        }),
+    );
     for (name, list) in [
-        (l.t("Kurang dimanfaatkan (kandidat relokasi)", "Under-used (relocation candidates)"), &s.underused),
-        (l.t("Beban berlebih (kandidat peningkatan)", "Over-used (upgrade candidates)"), &s.overused),
+        (
+            l.t(
+                "Kurang dimanfaatkan (kandidat relokasi)",
+                "Under-used (relocation candidates)",
+            ),
+            &s.underused,
+        ),
+        (
+            l.t(
+                "Beban berlebih (kandidat peningkatan)",
+                "Over-used (upgrade candidates)",
+            ),
+            &s.overused,
+        ),
     ] {
         heading(&mut o, 2, &format!("{name} ({})", list.len()));
         if list.is_empty() {
             none(&mut o, l);
             continue;
         }
-        table(&mut o, "(auto, 1fr, auto, auto, auto, auto)", &[l.t("Aset", "Asset"), l.t("Nama barang", "Item"), "Host", "CPU p95", "Mem. p95", "Disk avg"],
-            list.iter().map(|c| vec![c.key.clone(), lines.get(c.key.as_str()).map_or(String::new(), |x| x.nama_barang.clone()), c.agent_id.clone(), num(c.cpu_p95, 1, l), num(c.mem_p95, 1, l), num(c.disk_avg, 1, l)]));
+        table(
+            &mut o,
+            "(auto, 1fr, auto, auto, auto, auto)",
+            &[
+                l.t("Aset", "Asset"),
+                l.t("Nama barang", "Item"),
+                "Host",
+                "CPU p95",
+                "Mem. p95",
+                "Disk avg",
+            ],
+            list.iter().map(|c| {
+                vec![
+                    c.key.clone(),
+                    lines
+                        .get(c.key.as_str())
+                        .map_or(String::new(), |x| x.nama_barang.clone()),
+                    c.agent_id.clone(),
+                    num(c.cpu_p95, 1, l),
+                    num(c.mem_p95, 1, l),
+                    num(c.disk_avg, 1, l),
+                ]
+            }),
+        );
     }
 
     // 5. Network.
-    heading(&mut o, 1, &format!("5. {}", l.t("Kesehatan jaringan dan layanan e-Gov per OPD", "Network health and e-Gov availability per OPD")));
-    table(&mut o, "(auto, auto, auto, 1fr)", &["OPD", l.t("Loss gateway (%)", "Gateway loss (%)"), l.t("RTT gateway (ms)", "Gateway RTT (ms)"), l.t("Ketersediaan layanan e-Gov", "e-Gov service availability")],
+    heading(
+        &mut o,
+        1,
+        &format!(
+            "5. {}",
+            l.t(
+                "Kesehatan jaringan dan layanan e-Gov per OPD",
+                "Network health and e-Gov availability per OPD"
+            )
+        ),
+    );
+    table(
+        &mut o,
+        "(auto, auto, auto, 1fr)",
+        &[
+            "OPD",
+            l.t("Loss gateway (%)", "Gateway loss (%)"),
+            l.t("RTT gateway (ms)", "Gateway RTT (ms)"),
+            l.t("Ketersediaan layanan e-Gov", "e-Gov service availability"),
+        ],
         d.opds.iter().map(|x| {
             let n = x.net.as_ref();
             vec![
                 x.opd.kode.clone(),
                 opt_num(n.and_then(|n| n.gateway_loss_pct), l),
                 opt_num(n.and_then(|n| n.gateway_rtt_ms), l),
-                n.map_or("–".into(), |n| n.services.iter().map(|(k, v)| format!("{k}: {}", pct(*v, l))).collect::<Vec<_>>().join(", ")),
+                n.map_or("–".into(), |n| {
+                    n.services
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {}", pct(*v, l)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
             ]
-        }));
+        }),
+    );
 
     // 6. Flags.
-    heading(&mut o, 1, &format!("6. {}", l.t("Flag per jenis dan status", "Flags by kind and status")));
-    table(&mut o, "(1fr, auto, auto, auto)", &[l.t("Jenis", "Kind"), l.t("terbuka", "open"), l.t("diketahui", "acknowledged"), l.t("selesai", "resolved")],
+    heading(
+        &mut o,
+        1,
+        &format!(
+            "6. {}",
+            l.t("Flag per jenis dan status", "Flags by kind and status")
+        ),
+    );
+    table(
+        &mut o,
+        "(1fr, auto, auto, auto)",
+        &[
+            l.t("Jenis", "Kind"),
+            l.t("terbuka", "open"),
+            l.t("diketahui", "acknowledged"),
+            l.t("selesai", "resolved"),
+        ],
         s.flags.by_kind.iter().map(|(k, st)| {
             let mut r = vec![text::flag_kind(k, l)];
-            r.extend(["open", "acknowledged", "resolved"].iter().map(|x| st.get(*x).copied().unwrap_or(0).to_string()));
+            r.extend(
+                ["open", "acknowledged", "resolved"]
+                    .iter()
+                    .map(|x| st.get(*x).copied().unwrap_or(0).to_string()),
+            );
             r
-        }));
+        }),
+    );
     heading(&mut o, 2, l.t("Flag terbuka teratas", "Top open flags"));
-    table(&mut o, "(auto, auto, 1fr, auto)", &[l.t("Jenis", "Kind"), l.t("Subjek", "Subject"), l.t("Ringkasan", "Summary"), l.t("Pasal", "Article")],
-        s.flags.top.iter().map(|f| vec![text::flag_kind(&f.kind, l), f.subject.clone(), f.summary.clone(), f.article.clone()]));
+    table(
+        &mut o,
+        "(auto, auto, 1fr, auto)",
+        &[
+            l.t("Jenis", "Kind"),
+            l.t("Subjek", "Subject"),
+            l.t("Ringkasan", "Summary"),
+            l.t("Pasal", "Article"),
+        ],
+        s.flags.top.iter().map(|f| {
+            vec![
+                text::flag_kind(&f.kind, l),
+                f.subject.clone(),
+                f.summary.clone(),
+                f.article.clone(),
+            ]
+        }),
+    );
 
     // 7. Changes.
-    heading(&mut o, 1, &format!("7. {}", l.t("Perubahan sejak periode sebelumnya", "Changes since the previous period")));
+    heading(
+        &mut o,
+        1,
+        &format!(
+            "7. {}",
+            l.t(
+                "Perubahan sejak periode sebelumnya",
+                "Changes since the previous period"
+            )
+        ),
+    );
     let c = &s.changes;
-    heading(&mut o, 2, &format!("{} ({})", l.t("Aset baru di register", "New in the register"), c.added.len()));
+    heading(
+        &mut o,
+        2,
+        &format!(
+            "{} ({})",
+            l.t("Aset baru di register", "New in the register"),
+            c.added.len()
+        ),
+    );
     asset_table(&mut o, &c.added, &lines, l);
-    heading(&mut o, 2, &format!("{} ({})", l.t("Dihapus dari register", "Removed from the register"), c.removed.len()));
+    heading(
+        &mut o,
+        2,
+        &format!(
+            "{} ({})",
+            l.t("Dihapus dari register", "Removed from the register"),
+            c.removed.len()
+        ),
+    );
     for k in &c.removed {
         let _ = writeln!(o, "- #{}", lit(k));
     }
-    heading(&mut o, 2, &format!("{} ({})", l.t("Melapor periode lalu, tidak periode ini", "Reported last period, not this one"), c.missing.len()));
+    heading(
+        &mut o,
+        2,
+        &format!(
+            "{} ({})",
+            l.t(
+                "Melapor periode lalu, tidak periode ini",
+                "Reported last period, not this one"
+            ),
+            c.missing.len()
+        ),
+    );
     asset_table(&mut o, &c.missing, &lines, l);
-    heading(&mut o, 2, &format!("{} ({})", l.t("Pindah", "Moved"), c.moved.len()));
+    heading(
+        &mut o,
+        2,
+        &format!("{} ({})", l.t("Pindah", "Moved"), c.moved.len()),
+    );
     for (k, a, b) in &c.moved {
         let _ = writeln!(o, "- #{}", lit(&format!("{k}: {a} → {b}")));
     }
-    heading(&mut o, 2, &format!("{} ({})", l.t("Perubahan perangkat keras", "Hardware changes"), c.hardware.len()));
+    heading(
+        &mut o,
+        2,
+        &format!(
+            "{} ({})",
+            l.t("Perubahan perangkat keras", "Hardware changes"),
+            c.hardware.len()
+        ),
+    );
     for (k, what) in &c.hardware {
         let _ = writeln!(o, "- #{}", lit(&format!("{k}: {what}")));
     }
 
     // 8. Recommendations.
-    heading(&mut o, 1, &format!("8. {}", l.t("Rekomendasi", "Recommendations")));
+    heading(
+        &mut o,
+        1,
+        &format!("8. {}", l.t("Rekomendasi", "Recommendations")),
+    );
     para(&mut o, l.t("Ganti: Rusak Berat (register atau saran) atau umur melewati masa manfaat kelasnya (4 tahun untuk peralatan komputer). Perbaiki: Rusak Ringan.", "Replace: Rusak Berat (register or suggested) or older than the class's useful life (4 years for computer equipment). Repair: Rusak Ringan."));
     if s.recommendations.is_empty() {
         none(&mut o, l);
     } else {
-        table(&mut o, "(auto, auto, auto, 1fr)", &[l.t("Tindakan", "Action"), l.t("Aset", "Asset"), l.t("Nama barang", "Item"), l.t("Alasan", "Reasons")],
-            s.recommendations.iter().map(|r| vec![
-                text::action(r.action, l).to_string(),
-                r.key.clone(),
-                lines.get(r.key.as_str()).map_or(String::new(), |x| x.nama_barang.clone()),
-                r.reasons.iter().map(|x| text::reason(x, l)).collect::<Vec<_>>().join("; "),
-            ]));
+        table(
+            &mut o,
+            "(auto, auto, auto, 1fr)",
+            &[
+                l.t("Tindakan", "Action"),
+                l.t("Aset", "Asset"),
+                l.t("Nama barang", "Item"),
+                l.t("Alasan", "Reasons"),
+            ],
+            s.recommendations.iter().map(|r| {
+                vec![
+                    text::action(r.action, l).to_string(),
+                    r.key.clone(),
+                    lines
+                        .get(r.key.as_str())
+                        .map_or(String::new(), |x| x.nama_barang.clone()),
+                    r.reasons
+                        .iter()
+                        .map(|x| text::reason(x, l))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ]
+            }),
+        );
     }
 
     // 9. Signatures.
-    heading(&mut o, 1, &format!("9. {}", l.t("Pengesahan", "Signatures")));
-    let head_of = if d.opd.is_some() { l.t("Kepala OPD", "Head of the OPD") } else { l.t("Kepala Dinas Kominfo", "Head of Diskominfo") };
+    heading(
+        &mut o,
+        1,
+        &format!("9. {}", l.t("Pengesahan", "Signatures")),
+    );
+    let head_of = if d.opd.is_some() {
+        l.t("Kepala OPD", "Head of the OPD")
+    } else {
+        l.t("Kepala Dinas Kominfo", "Head of Diskominfo")
+    };
     let _ = writeln!(
         o,
         "#v(8mm)#grid(columns: (1fr, 1fr), gutter: 2cm, align(center)[#{}\\ #{}#v(2.5cm)#line(length: 80%)#{}], align(center)[#{}\\ #{}#v(2.5cm)#line(length: 80%)#{}])",
@@ -386,33 +743,85 @@ pub fn markup(d: &ReportData, l: Lang) -> String {
 
     // Appendix.
     o.push_str("#pagebreak()\n#set page(flipped: true)\n");
-    heading(&mut o, 1, l.t("Lampiran: daftar aset", "Appendix: every asset"));
-    table(&mut o, "(auto, auto, auto, auto, auto, auto, auto, auto, auto, auto, 1fr)",
-        &[l.t("Kode lokasi", "Location"), l.t("Kode barang", "Item code"), l.t("No. reg", "Reg. no"), l.t("Nama barang", "Item"), l.t("Merk/tipe", "Make/type"), l.t("Tahun", "Year"), l.t("Kond. reg.", "Reg. cond."), l.t("Kond. saran", "Sugg. cond."), "Host", l.t("Jam aktif", "Active h"), l.t("Bukti", "Evidence")],
-        d.appendix.iter().map(|a| vec![
-            a.line.kode_lokasi.clone(),
-            a.line.kode_barang.clone(),
-            a.line.nomor_register.clone(),
-            a.line.nama_barang.clone(),
-            format!("{} {}", a.line.merk, a.line.tipe),
-            a.line.tahun_perolehan.map(|y| y.to_string()).unwrap_or_default(),
-            a.line.kondisi.map_or("–", |c| c.code()).to_string(),
-            a.line.suggested_kondisi.map_or("–", |c| c.code()).to_string(),
-            a.line.hostname.clone().or(a.line.agent_id.clone()).unwrap_or_else(|| "–".into()),
-            a.active_hours.map(|h| h.to_string()).unwrap_or_else(|| "–".into()),
-            a.line.suggestion_evidence.join("; "),
-        ]));
+    heading(
+        &mut o,
+        1,
+        l.t("Lampiran: daftar aset", "Appendix: every asset"),
+    );
+    table(
+        &mut o,
+        "(auto, auto, auto, auto, auto, auto, auto, auto, auto, auto, 1fr)",
+        &[
+            l.t("Kode lokasi", "Location"),
+            l.t("Kode barang", "Item code"),
+            l.t("No. reg", "Reg. no"),
+            l.t("Nama barang", "Item"),
+            l.t("Merk/tipe", "Make/type"),
+            l.t("Tahun", "Year"),
+            l.t("Kond. reg.", "Reg. cond."),
+            l.t("Kond. saran", "Sugg. cond."),
+            "Host",
+            l.t("Jam aktif", "Active h"),
+            l.t("Bukti", "Evidence"),
+        ],
+        d.appendix.iter().map(|a| {
+            vec![
+                a.line.kode_lokasi.clone(),
+                a.line.kode_barang.clone(),
+                a.line.nomor_register.clone(),
+                a.line.nama_barang.clone(),
+                format!("{} {}", a.line.merk, a.line.tipe),
+                a.line
+                    .tahun_perolehan
+                    .map(|y| y.to_string())
+                    .unwrap_or_default(),
+                a.line.kondisi.map_or("–", |c| c.code()).to_string(),
+                a.line
+                    .suggested_kondisi
+                    .map_or("–", |c| c.code())
+                    .to_string(),
+                a.line
+                    .hostname
+                    .clone()
+                    .or(a.line.agent_id.clone())
+                    .unwrap_or_else(|| "–".into()),
+                a.active_hours
+                    .map(|h| h.to_string())
+                    .unwrap_or_else(|| "–".into()),
+                a.line.suggestion_evidence.join("; "),
+            ]
+        }),
+    );
     o
 }
 
-fn asset_table(o: &mut String, keys: &[String], lines: &HashMap<&str, &crate::store::RegisterLine>, l: Lang) {
+fn asset_table(
+    o: &mut String,
+    keys: &[String],
+    lines: &HashMap<&str, &crate::store::RegisterLine>,
+    l: Lang,
+) {
     if keys.is_empty() {
         none(o, l);
         return;
     }
-    table(o, "(auto, 1fr, auto, auto)", &[l.t("Aset", "Asset"), l.t("Nama barang", "Item"), l.t("Ruangan", "Room"), l.t("Pemegang", "Holder")],
+    table(
+        o,
+        "(auto, 1fr, auto, auto)",
+        &[
+            l.t("Aset", "Asset"),
+            l.t("Nama barang", "Item"),
+            l.t("Ruangan", "Room"),
+            l.t("Pemegang", "Holder"),
+        ],
         keys.iter().map(|k| {
             let x = lines.get(k.as_str());
-            vec![k.clone(), x.map_or(String::new(), |x| x.nama_barang.clone()), x.map_or(String::new(), |x| x.ruangan.clone()), x.map_or(String::new(), |x| x.pemegang.clone())]
-        }));
+            vec![
+                k.clone(),
+                x.map_or(String::new(), |x| x.nama_barang.clone()),
+                x.map_or(String::new(), |x| x.ruangan.clone()),
+                x.map_or(String::new(), |x| x.pemegang.clone()),
+            ]
+        }),
+    );
 }

@@ -12,7 +12,7 @@ use crate::store::sqlite::report_archive::ReportFile;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Extension, Json, Router};
 use maud::{html, PreEscaped, DOCTYPE};
 use serde::Deserialize;
@@ -58,7 +58,9 @@ async fn download(
     let disposition = format!("attachment; filename=\"{name}\"");
     h.insert(
         header::CONTENT_DISPOSITION,
-        disposition.parse().map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "file name".into()))?,
+        disposition
+            .parse()
+            .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "file name".into()))?,
     );
     Ok((h, bytes))
 }
@@ -131,7 +133,11 @@ async fn page(
     let l = q
         .lang
         .as_deref()
-        .or_else(|| headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+        })
         .map(Lang::parse)
         .unwrap_or_default();
     let files = visible(&s, &c).await?;

@@ -20,7 +20,8 @@ const OPDS: usize = 60;
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "benchmark setup: run by tests/bench/report.sh"]
 async fn bench_report_fill() {
-    let dir = std::path::PathBuf::from(std::env::var("PANTAU_BENCH_DIR").expect("PANTAU_BENCH_DIR"));
+    let dir =
+        std::path::PathBuf::from(std::env::var("PANTAU_BENCH_DIR").expect("PANTAU_BENCH_DIR"));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("pantau.db");
     let _ = std::fs::remove_file(&path);
@@ -45,7 +46,10 @@ async fn bench_report_fill() {
         );
     }
     let parsed = crate::register::parse_csv("bench.csv", csv.as_bytes()).unwrap();
-    store.import_register(&parsed.rows, "bench.csv", false).await.unwrap();
+    store
+        .import_register(&parsed.rows, "bench.csv", false)
+        .await
+        .unwrap();
     let oct = Period::parse("2026-10", Zone::Wit).unwrap();
     let (from, days) = (oct.start().timestamp(), (oct.hours() / 24) as i64);
     let c = rusqlite::Connection::open(&path).unwrap();
@@ -55,7 +59,9 @@ async fn bench_report_fill() {
             .prepare("INSERT INTO agents (agent_id, opd, public_key, enrolled_at) VALUES (?1, ?2, '', '2026-01-01T00:00:00+00:00')")
             .unwrap();
         let mut host = c
-            .prepare("INSERT INTO hosts (agent_id, hostname, last_seen, facts) VALUES (?1, ?1, ?2, ?3)")
+            .prepare(
+                "INSERT INTO hosts (agent_id, hostname, last_seen, facts) VALUES (?1, ?1, ?2, ?3)",
+            )
             .unwrap();
         let mut roll = c
             .prepare("INSERT INTO rollups (res, agent_id, name, bucket, n, sum, min, max) VALUES (3600, ?1, ?2, ?3, 1, ?4, ?4, ?4)")
@@ -79,19 +85,31 @@ async fn bench_report_fill() {
                 for h in 8..16 {
                     let t = from + d * 86_400 + h * 3600;
                     let k = (d * 8 + h) as usize + i;
-                    roll.execute(params![id, "cpu", t, 5.0 + ((k * 37) % 90) as f64]).unwrap();
-                    roll.execute(params![id, "mem", t, 30.0 + ((k * 11) % 60) as f64]).unwrap();
-                    roll.execute(params![id, "disk", t, 40.0 + (i % 55) as f64]).unwrap();
+                    roll.execute(params![id, "cpu", t, 5.0 + ((k * 37) % 90) as f64])
+                        .unwrap();
+                    roll.execute(params![id, "mem", t, 30.0 + ((k * 11) % 60) as f64])
+                        .unwrap();
+                    roll.execute(params![id, "disk", t, 40.0 + (i % 55) as f64])
+                        .unwrap();
                     if i % 50 < 2 {
-                        roll.execute(params![id, "net_loss:gateway", t, (k % 4) as f64]).unwrap();
-                        roll.execute(params![id, "http_up:sipd", t, if k % 9 == 0 { 0.0 } else { 1.0 }]).unwrap();
+                        roll.execute(params![id, "net_loss:gateway", t, (k % 4) as f64])
+                            .unwrap();
+                        roll.execute(params![
+                            id,
+                            "http_up:sipd",
+                            t,
+                            if k % 9 == 0 { 0.0 } else { 1.0 }
+                        ])
+                        .unwrap();
                     }
                 }
             }
         }
     }
     c.execute_batch("COMMIT").unwrap();
-    let run = crate::reconciler::run_once(&store, &Default::default()).await.unwrap();
+    let run = crate::reconciler::run_once(&store, &Default::default())
+        .await
+        .unwrap();
     println!(
         "filled {}: {} assets, {} hosts, matched {}",
         path.display(),

@@ -16,8 +16,14 @@ fn artifacts() -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e} (install poppler-utils)"));
-    assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (install poppler-utils)"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -31,7 +37,12 @@ async fn the_pdf_states_the_figures_and_every_page_renders() {
     std::fs::write(&pdf, &bytes).unwrap();
 
     let text = run(Command::new("pdftotext").arg(&pdf).arg("-"));
-    let pc = d.summary.usage.iter().find(|u| u.class == Some(classes::Class::Pc)).unwrap();
+    let pc = d
+        .summary
+        .usage
+        .iter()
+        .find(|u| u.class == Some(classes::Class::Pc))
+        .unwrap();
     let mean = text::num(pc.cpu.unwrap().avg, 1, Lang::Id);
     for want in [
         "Kota Ternate",
@@ -46,7 +57,10 @@ async fn the_pdf_states_the_figures_and_every_page_renders() {
         "Rekomendasi",
         "Mengetahui",
     ] {
-        assert!(text.contains(want), "the PDF's text lacks {want:?}:\n{text}");
+        assert!(
+            text.contains(want),
+            "the PDF's text lacks {want:?}:\n{text}"
+        );
     }
 
     let info = run(Command::new("pdfinfo").arg(&pdf));
@@ -61,7 +75,10 @@ async fn the_pdf_states_the_figures_and_every_page_renders() {
             std::fs::remove_file(old.path()).unwrap();
         }
     }
-    run(Command::new("pdftoppm").args(["-r", "60", "-png"]).arg(&pdf).arg(dir.join("page")));
+    run(Command::new("pdftoppm")
+        .args(["-r", "60", "-png"])
+        .arg(&pdf)
+        .arg(dir.join("page")));
     let pngs: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()
@@ -69,6 +86,10 @@ async fn the_pdf_states_the_figures_and_every_page_renders() {
         .collect();
     assert_eq!(pngs.len(), pages, "one image per page in {}", dir.display());
     for p in pngs {
-        assert!(p.metadata().unwrap().len() > 1000, "{} is empty", p.path().display());
+        assert!(
+            p.metadata().unwrap().len() > 1000,
+            "{} is empty",
+            p.path().display()
+        );
     }
 }

@@ -24,7 +24,8 @@ pub struct ReportFile {
     pub generated_by: String,
 }
 
-const COLUMNS: &str = "id, period, opd, lang, format, path, bytes, sha256, generated_at, generated_by";
+const COLUMNS: &str =
+    "id, period, opd, lang, format, path, bytes, sha256, generated_at, generated_by";
 
 fn file_of(r: &Row) -> rusqlite::Result<ReportFile> {
     Ok(ReportFile {
