@@ -3,6 +3,7 @@
 # `pantau-collector report` (PDF, HTML, XLSX together, then each alone). Target: under 10 s.
 #
 #   tests/bench/report.sh            # BENCH_PROFILE=release for an optimized build (default dev)
+#   BENCH_CARGO_FLAGS=--no-default-features BENCH_FORMATS=html,xlsx tests/bench/report.sh
 #
 # The database is filled once by the ignored test `bench_report_fill`
 # (collector/src/report/tests/bench_fill.rs). Results in docs/benchmarks.md.
@@ -12,8 +13,10 @@ PROFILE=${BENCH_PROFILE:-dev}
 OUT=${BENCH_OUT:-$(mktemp -d /tmp/pantau-report-bench.XXXXXX)}
 TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 if [ "$PROFILE" = dev ]; then BIN=$TARGET/debug/pantau-collector; else BIN=$TARGET/$PROFILE/pantau-collector; fi
-cargo build -q --profile "$PROFILE" -p pantau-collector --bin pantau-collector
-PANTAU_BENCH_DIR=$OUT cargo test -q --profile "$PROFILE" -p pantau-collector --lib bench_report_fill \
+FLAGS=${BENCH_CARGO_FLAGS:-}
+FORMATS=${BENCH_FORMATS:-pdf,html,xlsx}
+cargo build -q --profile "$PROFILE" $FLAGS -p pantau-collector --bin pantau-collector
+PANTAU_BENCH_DIR=$OUT cargo test -q --profile "$PROFILE" $FLAGS -p pantau-collector --lib bench_report_fill \
     -- --ignored --nocapture 2>&1 | grep -E "filled|test result"
 run() {
     local label=$1; shift
@@ -25,9 +28,7 @@ run() {
     printf '%-16s wall %s  peak RSS %d MiB\n' "$label" "$wall" $((rss / 1024))
 }
 echo "== $PROFILE build, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-run all --format pdf,html,xlsx
-run pdf --format pdf
-run html --format html
-run xlsx --format xlsx
+run all --format "$FORMATS"
+for f in ${FORMATS//,/ }; do run "$f" --format "$f"; done
 ls -l "$OUT/out"
 pdfinfo "$OUT/out/laporan-kota-2026-10.pdf" 2>/dev/null | grep Pages || true

@@ -210,7 +210,7 @@ async fn the_same_data_gives_the_same_bytes() {
     for opd in [None, Some(OPDS[1].0)] {
         let a = october(&f, opd).await;
         let b = october(&f, opd).await;
-        #[allow(unused_mut)]
+        #[allow(unused_mut, clippy::useless_vec)]
         let mut all = vec![
             (Format::Html, Lang::Id),
             (Format::Html, Lang::En),

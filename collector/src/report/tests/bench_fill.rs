@@ -98,7 +98,7 @@ async fn bench_report_fill() {
                             id,
                             "http_up:sipd",
                             t,
-                            if k % 9 == 0 { 0.0 } else { 1.0 }
+                            if k.is_multiple_of(9) { 0.0 } else { 1.0 }
                         ])
                         .unwrap();
                     }

@@ -6,6 +6,7 @@
 //! - `pc-0-5` reports in September only (missing since the previous period);
 //! - OPD 2's PCs 0–1 have no agent at all and PCs 2–3 send an inventory but no metrics;
 //! - `pc-0-2` runs hot (CPU 92–96 %), `pc-1-2` idles (CPU ≤ 2 %, memory 20 %).
+//!
 //! OPD 0's agents also send net reports: gateway loss `k % 3` %, the `sipd` check failing
 //! every fourth round. Register version 2 (dated 15 October) moves `pc-1-3` to another room
 //! and adds a printer to OPD 1.
@@ -118,7 +119,7 @@ fn net(ts: i64, k: usize) -> NetReport {
         http: vec![HttpResult {
             name: "sipd".into(),
             url: "https://sipd.example.go.id/".into(),
-            status: Some(if k % 4 == 0 { 503 } else { 200 }),
+            status: Some(if k.is_multiple_of(4) { 503 } else { 200 }),
             ms: Some(120.0),
             ..Default::default()
         }],

@@ -117,7 +117,6 @@ pub fn report_facts(
             daily: daily(&cpu, &mem, utc_offset),
         });
     }
-    drop(values);
     Ok(ReportFacts {
         usage,
         active_before,
