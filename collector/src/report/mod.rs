@@ -57,17 +57,12 @@ impl Format {
     pub fn parse_list(s: &str) -> Result<Vec<Format>, String> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let f =
-                match part.to_ascii_lowercase().as_str() {
-                    "html" => Format::Html,
-                    "xlsx" => Format::Xlsx,
-                    "pdf" => return Err(
-                        "format \"pdf\": not available in this build yet (see docs/reports.md); \
-                         print the HTML report to PDF from a browser"
-                            .into(),
-                    ),
-                    other => return Err(format!("format {other:?}: use html or xlsx")),
-                };
+            let f = match part.to_ascii_lowercase().as_str() {
+                "html" => Format::Html,
+                "xlsx" => Format::Xlsx,
+                "pdf" => Format::Pdf,
+                other => return Err(format!("format {other:?}: use pdf, html or xlsx")),
+            };
             if !out.contains(&f) {
                 out.push(f);
             }

@@ -289,4 +289,8 @@ fn format_lists_are_checked_by_name() {
         .unwrap_err()
         .contains("\"docx\""));
     assert!(Format::parse_list("").is_err());
+    assert_eq!(
+        Format::parse_list("PDF,html").unwrap(),
+        [Format::Pdf, Format::Html]
+    );
 }
