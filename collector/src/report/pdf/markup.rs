@@ -1,90 +1,14 @@
-//! The report as PDF, to print and sign: typst markup written from [`ReportData`] and
-//! compiled in-process by the typst crates, with the open fonts of typst-assets (Libertinus
-//! Serif, DejaVu Sans Mono) embedded: no system font, no file outside the binary. The charts
-//! are the dashboard's SVG, handed to typst as virtual files.
-//!
-//! Reproducible: the document date, the PDF timestamp and identifier come from the report
-//! (`generated_at`, city, scope, period), never the clock, so the same data gives the same
-//! bytes. All report text reaches typst as string literals, never as markup, so a register
-//! value like `#exit` or `*` prints as written.
+//! The typst source of a report: every value a string literal (`lit`), never markup.
 
-use super::data::*;
-use super::html::daily_chart;
-use super::text::{self, num, opt_num, pct};
+use super::super::data::*;
+use super::super::text::{self, num, opt_num, pct};
 use crate::i18n::Lang;
 use crate::store::sqlite::report::Stat;
-use chrono::{Datelike, Timelike};
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::OnceLock;
-use typst::diag::{FileError, FileResult};
-use typst::foundations::{Bytes, Datetime, Smart};
-use typst::layout::PagedDocument;
-use typst::syntax::{FileId, Source, VirtualPath};
-use typst::text::{Font, FontBook};
-use typst::utils::LazyHash;
-use typst::{Library, LibraryExt, World};
-
-/// Fonts and the standard library, loaded once per process.
-struct Shared {
-    library: LazyHash<Library>,
-    book: LazyHash<FontBook>,
-    fonts: Vec<Font>,
-}
-
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let fonts: Vec<Font> = typst_assets::fonts()
-            .flat_map(|data| Font::iter(Bytes::new(data)))
-            .collect();
-        Shared {
-            library: LazyHash::new(Library::builder().build()),
-            book: LazyHash::new(FontBook::from_fonts(&fonts)),
-            fonts,
-        }
-    })
-}
-
-struct ReportWorld {
-    main: Source,
-    files: HashMap<FileId, Bytes>,
-    today: Datetime,
-}
-
-impl World for ReportWorld {
-    fn library(&self) -> &LazyHash<Library> {
-        &shared().library
-    }
-    fn book(&self) -> &LazyHash<FontBook> {
-        &shared().book
-    }
-    fn main(&self) -> FileId {
-        self.main.id()
-    }
-    fn source(&self, id: FileId) -> FileResult<Source> {
-        if id == self.main.id() {
-            Ok(self.main.clone())
-        } else {
-            Err(FileError::NotFound(id.vpath().as_rootless_path().into()))
-        }
-    }
-    fn file(&self, id: FileId) -> FileResult<Bytes> {
-        self.files
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| FileError::NotFound(id.vpath().as_rootless_path().into()))
-    }
-    fn font(&self, index: usize) -> Option<Font> {
-        shared().fonts.get(index).cloned()
-    }
-    fn today(&self, _offset: Option<i64>) -> Option<Datetime> {
-        Some(self.today)
-    }
-}
 
 /// A typst string literal.
-fn lit(s: &str) -> String {
+pub(super) fn lit(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -101,7 +25,7 @@ fn lit(s: &str) -> String {
 }
 
 /// `#table(...)` with a header row and string cells.
-fn table(
+pub(super) fn table(
     out: &mut String,
     columns: &str,
     head: &[&str],
@@ -122,73 +46,20 @@ fn table(
     out.push_str(")\n");
 }
 
-fn heading(out: &mut String, level: u8, s: &str) {
+pub(super) fn heading(out: &mut String, level: u8, s: &str) {
     let _ = writeln!(out, "#heading(level: {level}, {})", lit(s));
 }
 
-fn para(out: &mut String, s: &str) {
+pub(super) fn para(out: &mut String, s: &str) {
     let _ = writeln!(out, "#par({})\n", lit(s));
 }
 
-fn none(out: &mut String, l: Lang) {
+pub(super) fn none(out: &mut String, l: Lang) {
     para(out, l.t("Tidak ada.", "None."));
 }
 
-fn stat2(s: Option<Stat>, l: Lang) -> [String; 2] {
+pub(super) fn stat2(s: Option<Stat>, l: Lang) -> [String; 2] {
     [opt_num(s.map(|s| s.avg), l), opt_num(s.map(|s| s.p95), l)]
-}
-
-pub fn render(d: &ReportData, l: Lang) -> anyhow::Result<Vec<u8>> {
-    let src = markup(d, l);
-    let main = FileId::new(None, VirtualPath::new("/report.typ"));
-    let mut files = HashMap::new();
-    files.insert(
-        FileId::new(None, VirtualPath::new("/coverage.svg")),
-        Bytes::new(daily_chart(d, l, true).into_bytes()),
-    );
-    files.insert(
-        FileId::new(None, VirtualPath::new("/usage.svg")),
-        Bytes::new(daily_chart(d, l, false).into_bytes()),
-    );
-    let t = d.generated_at;
-    let today = Datetime::from_ymd(t.year(), t.month() as u8, t.day() as u8)
-        .ok_or_else(|| anyhow::anyhow!("generated_at {t} is outside typst's calendar"))?;
-    let world = ReportWorld {
-        main: Source::new(main, src),
-        files,
-        today,
-    };
-    let doc: PagedDocument = typst::compile(&world)
-        .output
-        .map_err(|e| anyhow::anyhow!("typst: {}", diagnostics(&e)))?;
-    let stamp = Datetime::from_ymd_hms(
-        t.year(),
-        t.month() as u8,
-        t.day() as u8,
-        t.hour() as u8,
-        t.minute() as u8,
-        t.second() as u8,
-    )
-    .ok_or_else(|| anyhow::anyhow!("generated_at {t} is outside typst's calendar"))?;
-    let ident = format!(
-        "pantau {} {} {:?}",
-        d.city,
-        d.period,
-        d.opd.as_ref().map(|o| &o.kode)
-    );
-    let options = typst_pdf::PdfOptions {
-        ident: Smart::Custom(&ident),
-        timestamp: Some(typst_pdf::Timestamp::new_utc(stamp)),
-        ..Default::default()
-    };
-    typst_pdf::pdf(&doc, &options).map_err(|e| anyhow::anyhow!("typst pdf: {}", diagnostics(&e)))
-}
-
-fn diagnostics(e: &[typst::diag::SourceDiagnostic]) -> String {
-    e.iter()
-        .map(|d| d.message.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The typst source of the report.
@@ -570,232 +441,11 @@ pub fn markup(d: &ReportData, l: Lang) -> String {
         }),
     );
 
-    // 6. Flags.
-    heading(
-        &mut o,
-        1,
-        &format!(
-            "6. {}",
-            l.t("Flag per jenis dan status", "Flags by kind and status")
-        ),
-    );
-    table(
-        &mut o,
-        "(1fr, auto, auto, auto)",
-        &[
-            l.t("Jenis", "Kind"),
-            l.t("terbuka", "open"),
-            l.t("diketahui", "acknowledged"),
-            l.t("selesai", "resolved"),
-        ],
-        s.flags.by_kind.iter().map(|(k, st)| {
-            let mut r = vec![text::flag_kind(k, l)];
-            r.extend(
-                ["open", "acknowledged", "resolved"]
-                    .iter()
-                    .map(|x| st.get(*x).copied().unwrap_or(0).to_string()),
-            );
-            r
-        }),
-    );
-    heading(&mut o, 2, l.t("Flag terbuka teratas", "Top open flags"));
-    table(
-        &mut o,
-        "(auto, auto, 1fr, auto)",
-        &[
-            l.t("Jenis", "Kind"),
-            l.t("Subjek", "Subject"),
-            l.t("Ringkasan", "Summary"),
-            l.t("Pasal", "Article"),
-        ],
-        s.flags.top.iter().map(|f| {
-            vec![
-                text::flag_kind(&f.kind, l),
-                f.subject.clone(),
-                f.summary.clone(),
-                f.article.clone(),
-            ]
-        }),
-    );
-
-    // 7. Changes.
-    heading(
-        &mut o,
-        1,
-        &format!(
-            "7. {}",
-            l.t(
-                "Perubahan sejak periode sebelumnya",
-                "Changes since the previous period"
-            )
-        ),
-    );
-    let c = &s.changes;
-    heading(
-        &mut o,
-        2,
-        &format!(
-            "{} ({})",
-            l.t("Aset baru di register", "New in the register"),
-            c.added.len()
-        ),
-    );
-    asset_table(&mut o, &c.added, &lines, l);
-    heading(
-        &mut o,
-        2,
-        &format!(
-            "{} ({})",
-            l.t("Dihapus dari register", "Removed from the register"),
-            c.removed.len()
-        ),
-    );
-    for k in &c.removed {
-        let _ = writeln!(o, "- #{}", lit(k));
-    }
-    heading(
-        &mut o,
-        2,
-        &format!(
-            "{} ({})",
-            l.t(
-                "Melapor periode lalu, tidak periode ini",
-                "Reported last period, not this one"
-            ),
-            c.missing.len()
-        ),
-    );
-    asset_table(&mut o, &c.missing, &lines, l);
-    heading(
-        &mut o,
-        2,
-        &format!("{} ({})", l.t("Pindah", "Moved"), c.moved.len()),
-    );
-    for (k, a, b) in &c.moved {
-        let _ = writeln!(o, "- #{}", lit(&format!("{k}: {a} → {b}")));
-    }
-    heading(
-        &mut o,
-        2,
-        &format!(
-            "{} ({})",
-            l.t("Perubahan perangkat keras", "Hardware changes"),
-            c.hardware.len()
-        ),
-    );
-    for (k, what) in &c.hardware {
-        let _ = writeln!(o, "- #{}", lit(&format!("{k}: {what}")));
-    }
-
-    // 8. Recommendations.
-    heading(
-        &mut o,
-        1,
-        &format!("8. {}", l.t("Rekomendasi", "Recommendations")),
-    );
-    para(&mut o, l.t("Ganti: Rusak Berat (register atau saran) atau umur melewati masa manfaat kelasnya (4 tahun untuk peralatan komputer). Perbaiki: Rusak Ringan.", "Replace: Rusak Berat (register or suggested) or older than the class's useful life (4 years for computer equipment). Repair: Rusak Ringan."));
-    if s.recommendations.is_empty() {
-        none(&mut o, l);
-    } else {
-        table(
-            &mut o,
-            "(auto, auto, auto, 1fr)",
-            &[
-                l.t("Tindakan", "Action"),
-                l.t("Aset", "Asset"),
-                l.t("Nama barang", "Item"),
-                l.t("Alasan", "Reasons"),
-            ],
-            s.recommendations.iter().map(|r| {
-                vec![
-                    text::action(r.action, l).to_string(),
-                    r.key.clone(),
-                    lines
-                        .get(r.key.as_str())
-                        .map_or(String::new(), |x| x.nama_barang.clone()),
-                    r.reasons
-                        .iter()
-                        .map(|x| text::reason(x, l))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ]
-            }),
-        );
-    }
-
-    // 9. Signatures.
-    heading(
-        &mut o,
-        1,
-        &format!("9. {}", l.t("Pengesahan", "Signatures")),
-    );
-    let head_of = if d.opd.is_some() {
-        l.t("Kepala OPD", "Head of the OPD")
-    } else {
-        l.t("Kepala Dinas Kominfo", "Head of Diskominfo")
-    };
-    let _ = writeln!(
-        o,
-        "#v(8mm)#grid(columns: (1fr, 1fr), gutter: 2cm, align(center)[#{}\\ #{}#v(2.5cm)#line(length: 80%)#{}], align(center)[#{}\\ #{}#v(2.5cm)#line(length: 80%)#{}])",
-        lit(l.t("Dibuat oleh", "Prepared by")), lit(l.t("Pengelola TIK OPD", "OPD ICT officer")), lit(l.t("Nama / NIP", "Name / NIP")),
-        lit(l.t("Mengetahui", "Acknowledged by")), lit(head_of), lit(l.t("Nama / NIP", "Name / NIP")),
-    );
-
-    // Appendix.
-    o.push_str("#pagebreak()\n#set page(flipped: true)\n");
-    heading(
-        &mut o,
-        1,
-        l.t("Lampiran: daftar aset", "Appendix: every asset"),
-    );
-    table(
-        &mut o,
-        "(auto, auto, auto, auto, auto, auto, auto, auto, auto, auto, 1fr)",
-        &[
-            l.t("Kode lokasi", "Location"),
-            l.t("Kode barang", "Item code"),
-            l.t("No. reg", "Reg. no"),
-            l.t("Nama barang", "Item"),
-            l.t("Merk/tipe", "Make/type"),
-            l.t("Tahun", "Year"),
-            l.t("Kond. reg.", "Reg. cond."),
-            l.t("Kond. saran", "Sugg. cond."),
-            "Host",
-            l.t("Jam aktif", "Active h"),
-            l.t("Bukti", "Evidence"),
-        ],
-        d.appendix.iter().map(|a| {
-            vec![
-                a.line.kode_lokasi.clone(),
-                a.line.kode_barang.clone(),
-                a.line.nomor_register.clone(),
-                a.line.nama_barang.clone(),
-                format!("{} {}", a.line.merk, a.line.tipe),
-                a.line
-                    .tahun_perolehan
-                    .map(|y| y.to_string())
-                    .unwrap_or_default(),
-                a.line.kondisi.map_or("–", |c| c.code()).to_string(),
-                a.line
-                    .suggested_kondisi
-                    .map_or("–", |c| c.code())
-                    .to_string(),
-                a.line
-                    .hostname
-                    .clone()
-                    .or(a.line.agent_id.clone())
-                    .unwrap_or_else(|| "–".into()),
-                a.active_hours
-                    .map(|h| h.to_string())
-                    .unwrap_or_else(|| "–".into()),
-                a.line.suggestion_evidence.join("; "),
-            ]
-        }),
-    );
+    super::tail::sections(&mut o, d, l, &lines);
     o
 }
 
-fn asset_table(
+pub(super) fn asset_table(
     o: &mut String,
     keys: &[String],
     lines: &HashMap<&str, &crate::store::RegisterLine>,
