@@ -45,6 +45,9 @@ pub struct CollectorConfig {
     /// applied with `pantau-collector policy apply`, not configured here.
     #[serde(default = "default_policy_interval")]
     pub policy_interval_s: u64,
+    /// Periodic condition reports: city, time zone, thresholds, schedule (docs/reports.md).
+    #[serde(default)]
+    pub reports: crate::report::config::ReportConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

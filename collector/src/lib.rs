@@ -20,6 +20,7 @@ pub mod reconcile;
 pub mod reconcile_cli;
 pub mod reconciler;
 pub mod register;
+pub mod report;
 pub mod serve;
 pub mod snmp;
 pub mod snmp_cli;

@@ -1,8 +1,8 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
 use pantau_collector::{
-    config, demo, enroll, network_cli, policy_cli, reconcile_cli, register, serve, snmp_cli, store,
-    user_cli,
+    config, demo, enroll, network_cli, policy_cli, reconcile_cli, register, report, serve,
+    snmp_cli, store, user_cli,
 };
 
 use pantau_collector::i18n::Lang;
@@ -140,6 +140,29 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// A periodic condition report (month or quarter, city-wide or one OPD) as PDF, HTML
+    /// and XLSX; see docs/reports.md.
+    Report {
+        /// `YYYY-MM` (2026-10) or `YYYY-Qn` (2026-Q4), in the city's time zone.
+        #[arg(long)]
+        period: String,
+        /// Only this OPD (kode lokasi); default city-wide.
+        #[arg(long)]
+        opd: Option<String>,
+        /// Comma-separated: pdf, html, xlsx.
+        #[arg(long, default_value = "pdf,html,xlsx")]
+        format: String,
+        /// Folder for the files (created).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "id")]
+        lang: Lang,
+        /// Time zone of period boundaries; default `[reports] zone` of the config, else WIT.
+        #[arg(long, value_enum)]
+        zone: Option<report::period::Zone>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Every HTTP route and who may call it (open, login, read, write, admin, audit).
     Routes {
         #[arg(long)]
@@ -257,6 +280,30 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
         Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),
+        Command::Report {
+            period,
+            opd,
+            format,
+            out,
+            lang,
+            zone,
+            store,
+        } => {
+            let cfg = store.config()?.map(|c| c.reports).unwrap_or_default();
+            cfg.check().map_err(anyhow::Error::msg)?;
+            let zone = zone.unwrap_or(cfg.zone);
+            let period = report::period::Period::parse(&period, zone)
+                .map_err(|e| anyhow::anyhow!("--period: {e}"))?;
+            let formats =
+                report::Format::parse_list(&format).map_err(|e| anyhow::anyhow!("--{e}"))?;
+            let req = report::Request { period, opd, lang };
+            let db = store.open()?;
+            let files = report::write(&db, &req, &formats, &cfg, &out, chrono::Utc::now()).await?;
+            for f in files {
+                println!("{}", f.display());
+            }
+            Ok(())
+        }
         Command::Enroll(EnrollCommand::Import { file, store }) => {
             let db = store.open()?;
             let (added, skipped) = enroll::import(&db, &file).await?;

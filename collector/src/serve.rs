@@ -94,7 +94,22 @@ pub fn start(
             tracing::error!("config publisher stopped: {e:#}");
         }
     }));
+    let reports = Arc::new(crate::report::archive::Archive {
+        config: cfg.reports.clone(),
+        dir: cfg
+            .reports
+            .archive_dir
+            .clone()
+            .unwrap_or_else(|| cfg.data_dir.join("reports")),
+    });
+    tasks.push(tokio::spawn(crate::report::archive::run_loop(
+        store.clone(),
+        reports.clone(),
+        Duration::from_secs(3600),
+        rx.clone(),
+    )));
     let app = web::router(AppState {
+        reports,
         store: store.clone(),
         telemetry,
         reconcile: cfg.reconcile_settings(),

@@ -27,7 +27,7 @@ struct Case {
     form: Option<String>,
 }
 
-fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
+fn case(method: &str, route: &str, flag_b: i64, asset_b: &str, report_b: i64) -> Option<Case> {
     use Expect::*;
     let c = |path: String, body: Option<Value>, expect| {
         Some(Case {
@@ -154,6 +154,18 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str) -> Option<Case> {
         ("GET", "/api/v1/policy" | "/api/v1/policy/versions") => c(route.into(), None, Skip),
         ("PUT", "/api/v1/policy") => c(route.into(), Some(json!("x")), Refused),
         ("GET", "/api/v1/usage/{agent_id}") => c(format!("/api/v1/usage/{HOST_B}"), None, Refused),
+        // Periodic reports (issue 8): B's report exists (the admin made it) and is hidden.
+        ("GET", "/laporan") | ("GET", "/api/v1/reports") => c(route.into(), None, ListWithoutB),
+        ("GET", "/api/v1/reports/{id}/download") => c(
+            format!("/api/v1/reports/{report_b}/download"),
+            None,
+            Refused,
+        ),
+        ("POST", "/api/v1/reports") => c(
+            route.into(),
+            Some(json!({ "period": "2026-10", "opd": OPD_B, "formats": ["html"] })),
+            Refused,
+        ),
         _ => None,
     }
 }
@@ -183,6 +195,18 @@ fn an_operator_of_one_opd_reaches_nothing_of_another_through_any_route() {
     .unwrap();
     assert_eq!(status, 204);
 
+    let (status, body) = request(
+        "POST",
+        &collector.url("/api/v1/reports"),
+        &[],
+        Some(&json!({ "period": "2026-10", "opd": OPD_B, "formats": ["html"] })),
+    )
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let report_b = serde_json::from_str::<Value>(&body).unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
+
     let flags = get_json(&collector.url(&format!("/api/v1/flags?opd={OPD_B}")));
     let flag_b = flags[0]["id"]
         .as_i64()
@@ -204,7 +228,7 @@ fn an_operator_of_one_opd_reaches_nothing_of_another_through_any_route() {
     assert!(routes.len() > 20, "{routes:?}");
     for r in &routes {
         let (method, route) = (r["method"].as_str().unwrap(), r["path"].as_str().unwrap());
-        let Some(case) = case(method, route, flag_b, &asset_b) else {
+        let Some(case) = case(method, route, flag_b, &asset_b, report_b) else {
             panic!("{method} {route}: no access case in tests/tests/access.rs; add one saying what an operator of another OPD gets");
         };
         let (status, body) = match &case.form {

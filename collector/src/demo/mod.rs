@@ -82,6 +82,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         snmp: Default::default(),
         snmp_profiles: Default::default(),
         policy_interval_s: 60,
+        reports: Default::default(),
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;

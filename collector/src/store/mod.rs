@@ -518,6 +518,22 @@ pub trait Store: accounts::AccountStore + Send + Sync {
         to: DateTime<Utc>,
         step: i64,
     ) -> Result<(Resolution, Vec<Series>)>;
+    /// What a periodic report reads for `[from, to)` (Unix seconds) beyond register lines and
+    /// flags; the previous period is `[prev_from, from)`; days end at local midnight,
+    /// `utc_offset` seconds east of UTC (issue 8).
+    async fn report_facts(
+        &self,
+        from: i64,
+        to: i64,
+        prev_from: i64,
+        utc_offset: i64,
+    ) -> Result<sqlite::report::ReportFacts>;
+    /// Record a generated report file (replacing the row of the same period, OPD, language
+    /// and format); returns its id.
+    async fn record_report(&self, file: sqlite::report_archive::ReportFile) -> Result<i64>;
+    /// Every generated report file.
+    async fn reports(&self) -> Result<Vec<sqlite::report_archive::ReportFile>>;
+    async fn report(&self, id: i64) -> Result<Option<sqlite::report_archive::ReportFile>>;
     async fn config_layers(&self) -> Result<Vec<ConfigLayer>>;
     /// Set or (with `None`) remove one layer; refused (422) naming the field if invalid.
     async fn set_config_layer(

@@ -123,6 +123,10 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/network/devices", Read, ""),
     r("GET", "/api/v1/network/opd/{opd}/history", Read, ""),
     r("GET", "/api/v1/snmp/devices", Read, ""),
+    r("GET", "/laporan", Read, ""),
+    r("GET", "/api/v1/reports", Read, ""),
+    r("GET", "/api/v1/reports/{id}/download", Read, ""),
+    r("POST", "/api/v1/reports", Write, "report.generate"),
     r("GET", "/api/v1/snmp/devices/{id}/interfaces", Read, ""),
     r(
         "GET",

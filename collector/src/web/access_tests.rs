@@ -38,6 +38,7 @@ impl Api {
             snmp_profiles: Default::default(),
             policy_now: Default::default(),
             auth: Arc::new(Auth::new(config)),
+            reports: Default::default(),
         });
         Api {
             _dir: dir,
@@ -312,6 +313,7 @@ async fn a_route_missing_from_the_table_is_refused() {
         snmp_profiles: Default::default(),
         policy_now: Default::default(),
         auth: Default::default(),
+        reports: Default::default(),
     };
     let app: Router = Router::new()
         .route(

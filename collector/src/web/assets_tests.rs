@@ -40,6 +40,7 @@ impl Api {
             snmp_profiles: Default::default(),
             policy_now: Default::default(),
             auth: Default::default(),
+            reports: Default::default(),
         });
         Api {
             _dir: dir,

@@ -20,6 +20,7 @@ mod opd_page;
 mod policy;
 mod prom;
 mod reconcile;
+mod reports;
 mod ringkasan;
 mod snmp;
 mod snmp_equipment;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub policy_now: Arc<tokio::sync::Notify>,
     /// `[auth]` settings, login rate limits, verified Basic credentials.
     pub auth: Arc<crate::auth::Auth>,
+    /// Periodic reports: `[reports]` and the archive folder (issue 8).
+    pub reports: Arc<crate::report::archive::Archive>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -75,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(policy::routes())
         .merge(agent_config::routes())
         .merge(login::routes())
+        .merge(reports::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,
@@ -107,5 +111,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 mod access_tests;
 #[cfg(test)]
 mod network_tests;
+#[cfg(test)]
+mod reports_tests;
 #[cfg(test)]
 mod snmp_tests;

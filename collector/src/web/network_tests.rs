@@ -35,6 +35,7 @@ impl Api {
             snmp_profiles: Default::default(),
             policy_now: Default::default(),
             auth: Default::default(),
+            reports: Default::default(),
         });
         Api {
             _dir: dir,

@@ -11,7 +11,7 @@ mod csv;
 mod xlsx;
 
 pub use self::csv::write_csv;
-pub use self::xlsx::write_xlsx;
+pub use self::xlsx::{sheet_name, write_cell, write_xlsx};
 
 use crate::i18n::Lang;
 use crate::register::Condition;
@@ -82,6 +82,8 @@ pub enum Value {
     Int(i64),
     /// Whole rupiah, shown with thousands grouping.
     Rupiah(i64),
+    /// A measured figure (percentages in reports).
+    Float(f64),
     Time(DateTime<Utc>),
     Empty,
 }
@@ -93,6 +95,7 @@ impl Value {
         match self {
             Value::Text(s) => s.clone(),
             Value::Int(i) | Value::Rupiah(i) => i.to_string(),
+            Value::Float(v) => v.to_string(),
             Value::Time(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
             Value::Empty => String::new(),
         }

@@ -161,11 +161,25 @@ fn write_value(
     value: &Value,
     f: &Formats,
 ) -> Result<(), XlsxError> {
+    write_cell(sheet, row, col, value, &f.rupiah, &f.time)
+}
+
+/// One typed cell; shared with the periodic reports (issue 8), whose asset sheets follow
+/// this export's columns.
+pub fn write_cell(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &Value,
+    rupiah: &Format,
+    time: &Format,
+) -> Result<(), XlsxError> {
     match value {
         // Always strings, never formulas: a register value starting with `=` stays text.
         Value::Text(s) => sheet.write_string(row, col, clip(s))?,
         Value::Int(i) => sheet.write_number(row, col, *i as f64)?,
-        Value::Rupiah(r) => sheet.write_number_with_format(row, col, *r as f64, &f.rupiah)?,
+        Value::Float(v) => sheet.write_number(row, col, *v)?,
+        Value::Rupiah(r) => sheet.write_number_with_format(row, col, *r as f64, rupiah)?,
         Value::Time(t) => {
             let naive = t.naive_utc();
             use chrono::{Datelike, Timelike};
@@ -176,7 +190,7 @@ fn write_value(
             )
             .and_then(|d| d.and_hms(naive.hour() as u16, naive.minute() as u8, naive.second()));
             match dt {
-                Ok(dt) => sheet.write_datetime_with_format(row, col, dt, &f.time)?,
+                Ok(dt) => sheet.write_datetime_with_format(row, col, dt, time)?,
                 // Outside Excel's calendar (before 1900): keep the value as text.
                 Err(_) => sheet.write_string(row, col, value.csv_text())?,
             }

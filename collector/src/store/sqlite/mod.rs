@@ -18,6 +18,8 @@ mod pushed;
 mod query;
 mod reconcile;
 mod register;
+pub mod report;
+pub mod report_archive;
 mod schema;
 pub mod snmp;
 mod snmp_history;
@@ -298,6 +300,29 @@ impl Store for SqliteStore {
         let (from, to) = (from.timestamp(), to.timestamp());
         self.read(move |c| history::opd(c, &opd, from, to, step))
             .await
+    }
+
+    async fn report_facts(
+        &self,
+        from: i64,
+        to: i64,
+        prev_from: i64,
+        utc_offset: i64,
+    ) -> Result<report::ReportFacts> {
+        self.read(move |c| report::report_facts(c, from, to, prev_from, utc_offset))
+            .await
+    }
+
+    async fn record_report(&self, file: report_archive::ReportFile) -> Result<i64> {
+        self.write(move |c| report_archive::record(c, &file)).await
+    }
+
+    async fn reports(&self) -> Result<Vec<report_archive::ReportFile>> {
+        self.read(report_archive::list).await
+    }
+
+    async fn report(&self, id: i64) -> Result<Option<report_archive::ReportFile>> {
+        self.read(move |c| report_archive::get(c, id)).await
     }
 
     async fn config_layers(&self) -> Result<Vec<ConfigLayer>> {

@@ -410,6 +410,23 @@ const MIGRATIONS: &[&str] = &[
         note       TEXT
     );
     "#,
+    // Periodic reports (issue 8): every generated file in the archive folder.
+    r#"
+    CREATE TABLE reports (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        period       TEXT NOT NULL,
+        -- Kode lokasi, or '*' for a city-wide report.
+        opd          TEXT NOT NULL,
+        lang         TEXT NOT NULL,
+        format       TEXT NOT NULL,
+        path         TEXT NOT NULL,
+        bytes        INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        generated_by TEXT NOT NULL,
+        UNIQUE (period, opd, lang, format)
+    );
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

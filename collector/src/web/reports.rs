@@ -1,0 +1,175 @@
+//! Periodic reports (issue 8): `GET /api/v1/reports` (the archive), `GET
+//! /api/v1/reports/{id}/download`, `POST /api/v1/reports` (generate now) and the `/laporan`
+//! page. An operator sees, fetches and generates their own OPDs' reports only; city-wide
+//! reports are for admins and auditors (an operator's "not found" hides that they exist).
+
+use super::access::{AuditNote, Caller};
+use super::{ApiError, ApiResult, AppState};
+use crate::i18n::Lang;
+use crate::report::period::Period;
+use crate::report::{Format, Request};
+use crate::store::sqlite::report_archive::ReportFile;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use maud::{html, PreEscaped, DOCTYPE};
+use serde::Deserialize;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/reports", get(list).post(generate))
+        .route("/api/v1/reports/{id}/download", get(download))
+        .route("/laporan", get(page))
+}
+
+async fn visible(s: &AppState, c: &Caller) -> ApiResult<Vec<ReportFile>> {
+    let mut all = s.store.reports().await?;
+    all.retain(|r| c.sees(&r.opd));
+    Ok(all)
+}
+
+async fn list(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(visible(&s, &c).await?))
+}
+
+async fn download(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<i64>,
+) -> ApiResult<impl IntoResponse> {
+    let f = match s.store.report(id).await? {
+        Some(f) if c.sees(&f.opd) => f,
+        _ => return Err(ApiError(StatusCode::NOT_FOUND, format!("no report {id}"))),
+    };
+    let bytes = s.reports.read(&f)?;
+    let mime = match f.format.as_str() {
+        "pdf" => Format::Pdf.mime(),
+        "html" => Format::Html.mime(),
+        _ => Format::Xlsx.mime(),
+    };
+    let name = f.path.rsplit('/').next().unwrap_or(&f.path).to_string();
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, mime.parse().expect("static mime"));
+    let disposition = format!("attachment; filename=\"{name}\"");
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        disposition
+            .parse()
+            .map_err(|_| ApiError(StatusCode::INTERNAL_SERVER_ERROR, "file name".into()))?,
+    );
+    Ok((h, bytes))
+}
+
+/// Body of "generate now".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateBody {
+    /// `2026-10` or `2026-Q4`.
+    pub period: String,
+    /// Kode lokasi; absent for city-wide (admins only).
+    pub opd: Option<String>,
+    /// `["pdf", "html", "xlsx"]`; default `[reports] formats`.
+    pub formats: Option<Vec<String>>,
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+async fn generate(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<GenerateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let unprocessable = |m: String| ApiError(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let period = Period::parse(&b.period, s.reports.config.zone).map_err(unprocessable)?;
+    let scope = b.opd.clone().unwrap_or_else(|| "*".into());
+    if !c.sees(&scope) {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            match &b.opd {
+                Some(o) => format!("opd: {o:?} is not one of your OPDs"),
+                None => "opd: a city-wide report needs an admin; name your OPD".into(),
+            },
+        ));
+    }
+    let formats = match &b.formats {
+        Some(list) => Format::parse_list(&list.join(",")).map_err(unprocessable)?,
+        None => s.reports.config.formats.clone(),
+    };
+    let req = Request {
+        period,
+        opd: b.opd.clone(),
+        lang: b.lang,
+    };
+    let files = s
+        .reports
+        .generate(&*s.store, &req, &formats, c.name(), chrono::Utc::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Extension(AuditNote {
+            target: Some(format!("report {} {}", req.period, scope)),
+            detail: Some(serde_json::json!({ "formats": b.formats, "lang": b.lang })),
+        }),
+        Json(files),
+    ))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    lang: Option<String>,
+}
+
+async fn page(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> ApiResult<impl IntoResponse> {
+    let l = q
+        .lang
+        .as_deref()
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+        })
+        .map(Lang::parse)
+        .unwrap_or_default();
+    let files = visible(&s, &c).await?;
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(l.t("id", "en")) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { "Pantau — " (l.t("Laporan berkala", "Periodic reports")) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                h1 { (l.t("Laporan berkala kondisi perangkat TIK", "Periodic ICT condition reports")) }
+                nav { a href="/" { "Pantau" } " · "
+                    @match l { Lang::Id => a href="?lang=en" { "English" }, Lang::En => a href="?lang=id" { "Bahasa Indonesia" } } }
+                p { (l.t("Buat laporan baru: POST /api/v1/reports atau pantau-collector report (lihat docs/reports.md).", "Generate one: POST /api/v1/reports or pantau-collector report (see docs/reports.md).")) }
+                @if files.is_empty() { p { (l.t("Belum ada laporan.", "No reports yet.")) } }
+                @else {
+                    table {
+                        tr { th { (l.t("Periode", "Period")) } th { "OPD" } th { (l.t("Bahasa", "Language")) } th { (l.t("Berkas", "File")) } th { (l.t("Dibuat", "Generated")) } th { (l.t("Oleh", "By")) } }
+                        @for f in &files {
+                            tr { td { (f.period) } td { @if f.opd == "*" { (l.t("Kota", "City")) } @else { (f.opd) } } td { (f.lang) }
+                                 td { a href={ "/api/v1/reports/" (f.id) "/download" } { (f.format.to_uppercase()) } " (" (f.bytes / 1024) " KiB)" }
+                                 td { (f.generated_at) } td { (f.generated_by) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(Html(markup.into_string()))
+}
+
+const CSS: &str = "body{font-family:sans-serif;margin:1rem;max-width:1100px}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}";
