@@ -172,7 +172,14 @@ impl Agent {
         })
         .expect("the isolated agent's process");
         Command::new("nsenter")
-            .args(["--target", &agent.to_string(), "--pid", "--mount", "--"])
+            .args([
+                "--target",
+                &agent.to_string(),
+                "--pid",
+                "--mount",
+                "--net",
+                "--",
+            ])
             .arg(program)
             .args(args)
             .spawn()

@@ -4,7 +4,10 @@
 //! name, executable and user, not pid: a restarted service is not news), which became busy or
 //! idle, the listeners (by protocol, address, port and owning program), the sessions and the
 //! software list's digest. CPU seconds and memory alone are not changes: they move every
-//! cycle and are carried, accumulated, by the next report that is sent.
+//! cycle and are carried, accumulated, by the next report that is sent. One exception: while
+//! any process stays busy, every reading is sent, so the collector sees sustained load (a
+//! miner, a machine working all night) within one interval instead of at the next hourly
+//! snapshot; an idle desk stays quiet.
 
 use pantau_proto::body::usage::{Session, UsageReport};
 use std::collections::BTreeSet;
@@ -116,7 +119,8 @@ impl SendState {
         }
         match &self.last {
             Some(last) => match last.diff(fp) {
-                d if d.is_empty() => Decision::Skip,
+                d if d.is_empty() && fp.busy.is_empty() => Decision::Skip,
+                d if d.is_empty() => Decision::Changed(vec!["busy"]),
                 d => Decision::Changed(d),
             },
             None => Decision::Full,
@@ -195,6 +199,19 @@ mod tests {
         // Busy: 200 s of 300 is 67 % of a core.
         let busy = Fingerprint::of(&reading(200.0), 50.0);
         assert_eq!(st.decide(&busy, t1, every), Decision::Changed(vec!["busy"]));
+        // Still busy in the next reading: sent again, so sustained load is seen.
+        st.sent(busy.clone(), false, t1);
+        let t2 = t1 + Duration::from_secs(300);
+        assert_eq!(st.decide(&busy, t2, every), Decision::Changed(vec!["busy"]));
+        // Idle again: that change is sent, then quiet.
+        let idle = Fingerprint::of(&reading(1.0), 50.0);
+        assert_eq!(st.decide(&idle, t2, every), Decision::Changed(vec!["busy"]));
+        st.sent(idle.clone(), false, t2);
+        assert_eq!(
+            st.decide(&idle, t2 + Duration::from_secs(300), every),
+            Decision::Skip
+        );
+        st.sent(fp.clone(), false, t2);
 
         let mut r2 = reading(1.0);
         r2.listeners.push(Listener {
