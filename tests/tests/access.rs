@@ -161,6 +161,12 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str, report_b: i64) ->
             None,
             Refused,
         ),
+        ("POST", "/laporan") => Some(Case {
+            path: route.into(),
+            body: None,
+            expect: Refused,
+            form: Some(format!("period=2026-10&opd={OPD_B}")),
+        }),
         ("POST", "/api/v1/reports") => c(
             route.into(),
             Some(json!({ "period": "2026-10", "opd": OPD_B, "formats": ["html"] })),

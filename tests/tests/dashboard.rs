@@ -120,10 +120,20 @@ fn sign_in_see_the_fleet_open_a_host_acknowledge_a_flag_and_switch_language() {
     );
     b.screenshot("05-aset");
 
+    // Reports: generate OPD A's October report from the page; it lands in the archive.
+    b.goto(&format!("{base}/laporan"));
+    b.fill("input[name=period]", "2026-10");
+    b.fill("input[name=opd]", OPD_A);
+    b.click("form.filters button[type=submit]");
+    let archived = wait_until(Duration::from_secs(60), || b.count("#reports tr") >= 2);
+    assert!(archived, "no report in the archive after generating");
+    assert!(b.text("#reports").contains("PDF"), "{}", b.text("#reports"));
+    b.screenshot("05b-laporan");
+
     // English, and the choice follows the navigation.
     b.click("header .who a");
     assert!(wait_until(Duration::from_secs(10), || b.text("main h1")
-        == "Register and reconciliation"));
+        == "Periodic ICT condition reports"));
     b.click("header nav a[href^='/?']");
     assert!(wait_until(Duration::from_secs(10), || b.text("main h1") == "Overview"));
     assert!(b.text("#online").contains('/'));

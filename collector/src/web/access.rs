@@ -124,6 +124,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/network/opd/{opd}/history", Read, ""),
     r("GET", "/api/v1/snmp/devices", Read, ""),
     r("GET", "/laporan", Read, ""),
+    r("POST", "/laporan", Write, "report.form"),
     r("GET", "/api/v1/reports", Read, ""),
     r("GET", "/api/v1/reports/{id}/download", Read, ""),
     r("POST", "/api/v1/reports", Write, "report.generate"),

@@ -32,6 +32,7 @@ pub enum Nav {
     Temuan,
     Aset,
     Jaringan,
+    Laporan,
     Host,
 }
 
@@ -51,6 +52,7 @@ pub fn render(p: Page, body: Markup) -> String {
         (Nav::Temuan, "/temuan", l.t("Temuan", "Flags")),
         (Nav::Aset, "/aset", l.t("Register", "Register")),
         (Nav::Jaringan, "/jaringan", l.t("Jaringan", "Network")),
+        (Nav::Laporan, "/laporan", l.t("Laporan", "Reports")),
     ];
     let sep = if p.here.contains('?') { '&' } else { '?' };
     let markup = html! {

@@ -4,24 +4,26 @@
 //! reports are for admins and auditors (an operator's "not found" hides that they exist).
 
 use super::access::{AuditNote, Caller};
+use super::layout::{self, csrf_field, href, Nav, Page};
 use super::{ApiError, ApiResult, AppState};
 use crate::i18n::Lang;
 use crate::report::period::Period;
 use crate::report::{Format, Request};
+use crate::store::accounts::Role;
 use crate::store::sqlite::report_archive::ReportFile;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::get;
-use axum::{Extension, Json, Router};
-use maud::{html, PreEscaped, DOCTYPE};
+use axum::{Extension, Form, Json, Router};
+use maud::html;
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/reports", get(list).post(generate))
         .route("/api/v1/reports/{id}/download", get(download))
-        .route("/laporan", get(page))
+        .route("/laporan", get(page).post(generate_form))
 }
 
 async fn visible(s: &AppState, c: &Caller) -> ApiResult<Vec<ReportFile>> {
@@ -79,11 +81,13 @@ pub struct GenerateBody {
     pub lang: Lang,
 }
 
-async fn generate(
-    State(s): State<AppState>,
-    Extension(c): Extension<Caller>,
-    Json(b): Json<GenerateBody>,
-) -> ApiResult<impl IntoResponse> {
+/// Generate now as the caller, and what the audit log records of it; shared by the API and
+/// the page's form.
+async fn make(
+    s: &AppState,
+    c: &Caller,
+    b: GenerateBody,
+) -> ApiResult<(Vec<ReportFile>, AuditNote)> {
     let unprocessable = |m: String| ApiError(StatusCode::UNPROCESSABLE_ENTITY, m);
     let period = Period::parse(&b.period, s.reports.config.zone).map_err(unprocessable)?;
     let scope = b.opd.clone().unwrap_or_else(|| "*".into());
@@ -109,14 +113,49 @@ async fn generate(
         .reports
         .generate(&*s.store, &req, &formats, c.name(), chrono::Utc::now())
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Extension(AuditNote {
-            target: Some(format!("report {} {}", req.period, scope)),
-            detail: Some(serde_json::json!({ "formats": b.formats, "lang": b.lang })),
-        }),
-        Json(files),
-    ))
+    let note = AuditNote {
+        target: Some(format!("report {} {}", req.period, scope)),
+        detail: Some(serde_json::json!({ "formats": b.formats, "lang": b.lang })),
+    };
+    Ok((files, note))
+}
+
+async fn generate(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Json(b): Json<GenerateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let (files, note) = make(&s, &c, b).await?;
+    Ok((StatusCode::CREATED, Extension(note), Json(files)))
+}
+
+/// The page's "generate now" form: period, OPD (empty for city-wide), language.
+#[derive(Deserialize)]
+struct GenerateForm {
+    period: String,
+    #[serde(default)]
+    opd: String,
+    #[serde(default)]
+    lang: Option<String>,
+    /// Checked by the access layer before this handler runs.
+    #[serde(default, rename = "_csrf")]
+    _csrf: Option<String>,
+}
+
+async fn generate_form(
+    State(s): State<AppState>,
+    Extension(c): Extension<Caller>,
+    Form(f): Form<GenerateForm>,
+) -> ApiResult<impl IntoResponse> {
+    let l = layout::lang(f.lang.as_deref(), &HeaderMap::new());
+    let body = GenerateBody {
+        period: f.period.trim().to_owned(),
+        opd: Some(f.opd.trim().to_owned()).filter(|o| !o.is_empty()),
+        formats: None,
+        lang: l,
+    };
+    let (_, note) = make(&s, &c, body).await?;
+    Ok((Extension(note), Redirect::to(&href(l, "/laporan"))))
 }
 
 #[derive(Deserialize)]
@@ -130,46 +169,45 @@ async fn page(
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    let l = q
-        .lang
-        .as_deref()
-        .or_else(|| {
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-        })
-        .map(Lang::parse)
-        .unwrap_or_default();
+    let l = layout::lang(q.lang.as_deref(), &headers);
     let files = visible(&s, &c).await?;
-    let markup = html! {
-        (DOCTYPE)
-        html lang=(l.t("id", "en")) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Pantau — " (l.t("Laporan berkala", "Periodic reports")) }
-                style { (PreEscaped(CSS)) }
-            }
-            body {
-                h1 { (l.t("Laporan berkala kondisi perangkat TIK", "Periodic ICT condition reports")) }
-                nav { a href="/" { "Pantau" } " · "
-                    @match l { Lang::Id => a href="?lang=en" { "English" }, Lang::En => a href="?lang=id" { "Bahasa Indonesia" } } }
-                p { (l.t("Buat laporan baru: POST /api/v1/reports atau pantau-collector report (lihat docs/reports.md).", "Generate one: POST /api/v1/reports or pantau-collector report (see docs/reports.md).")) }
-                @if files.is_empty() { p { (l.t("Belum ada laporan.", "No reports yet.")) } }
-                @else {
-                    table {
-                        tr { th { (l.t("Periode", "Period")) } th { "OPD" } th { (l.t("Bahasa", "Language")) } th { (l.t("Berkas", "File")) } th { (l.t("Dibuat", "Generated")) } th { (l.t("Oleh", "By")) } }
-                        @for f in &files {
-                            tr { td { (f.period) } td { @if f.opd == "*" { (l.t("Kota", "City")) } @else { (f.opd) } } td { (f.lang) }
-                                 td { a href={ "/api/v1/reports/" (f.id) "/download" } { (f.format.to_uppercase()) } " (" (f.bytes / 1024) " KiB)" }
-                                 td { (f.generated_at) } td { (f.generated_by) } }
-                        }
-                    }
-                }
+    let last_month = (chrono::Utc::now() - chrono::Duration::days(28)).format("%Y-%m");
+    let can_make = c.user.role != Role::Auditor;
+    let body = html! {
+        @if can_make {
+            h2 { (l.t("Buat sekarang", "Generate now")) }
+            form.filters method="post" action="/laporan" {
+                (csrf_field(&c))
+                @if l == Lang::En { input type="hidden" name="lang" value="en"; }
+                label { (l.t("Periode", "Period")) " " input type="text" name="period" value=(last_month) size="8" required placeholder="2026-10 / 2026-Q4"; }
+                label { "OPD " input type="text" name="opd" size="16" placeholder=(l.t("kosong = seluruh kota", "empty = city-wide")); }
+                button type="submit" { (l.t("Buat", "Generate")) }
             }
         }
+        h2 { (l.t("Arsip", "Archive")) }
+        @if files.is_empty() { p { (l.t("Belum ada laporan.", "No reports yet.")) } }
+        @else {
+            div.scroll { table #reports {
+                tr { th { (l.t("Periode", "Period")) } th { "OPD" } th { (l.t("Bahasa", "Language")) } th { (l.t("Berkas", "File")) } th { (l.t("Dibuat", "Generated")) } th { (l.t("Oleh", "By")) } }
+                @for f in &files {
+                    tr { td { (f.period) } td { @if f.opd == "*" { (l.t("Kota", "City")) } @else { (f.opd) } } td { (f.lang) }
+                         td { a href={ "/api/v1/reports/" (f.id) "/download" } { (f.format.to_uppercase()) } " (" (f.bytes / 1024) " KiB)" }
+                         td { (f.generated_at) } td { (f.generated_by) } }
+                }
+            } }
+        }
     };
-    Ok(Html(markup.into_string()))
+    Ok(Html(layout::render(
+        Page {
+            lang: l,
+            title: l.t(
+                "Laporan berkala kondisi perangkat TIK",
+                "Periodic ICT condition reports",
+            ),
+            nav: Nav::Laporan,
+            here: "/laporan",
+            caller: &c,
+        },
+        body,
+    )))
 }
-
-const CSS: &str = "body{font-family:sans-serif;margin:1rem;max-width:1100px}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}";
