@@ -62,3 +62,85 @@ pub fn two_opds(broker: &Mosquitto, collector: &Collector) -> Proc {
     assert_eq!(status, 200, "{report}");
     fleet
 }
+
+/// A collector and an enrolled, not yet started agent that reports `usage` every 5 s (full
+/// snapshot hourly, network probes off), meant to run in its own network and PID namespaces:
+/// `rig.agent.start_isolated(&rig.lan.scout_ns)`. This machine is shared with other tests
+/// whose processes come and go; inside the namespaces the test decides what runs. Fields drop
+/// in order: the agent before its broker and namespaces.
+pub struct UsageRig {
+    pub agent: crate::Agent,
+    pub collector: Collector,
+    pub broker: Mosquitto,
+    pub lan: crate::netns::Lan,
+}
+
+/// `None` where network namespaces cannot be made (the test then has nothing to check).
+pub fn usage_rig(agent_id: &str) -> Option<UsageRig> {
+    let mut lan = crate::netns::Lan::build(0)?;
+    let uplink = lan.uplink();
+    let broker = Mosquitto::start_also_on(uplink.root_ip);
+    let collector = Collector::start(&broker);
+    let mut extra = toml::Table::new();
+    extra.insert(
+        "usage".into(),
+        toml::toml! { interval_s = 5
+        full_every_s = 3600 }
+        .into(),
+    );
+    extra.insert("net".into(), toml::toml! { enabled = false }.into());
+    let opts = crate::AgentOptions {
+        broker_url: Some(broker.url_also()),
+        extra,
+        ..crate::AgentOptions::default()
+    };
+    let agent = crate::Agent::enroll(&collector, &broker, agent_id, &opts);
+    Some(UsageRig {
+        agent,
+        collector,
+        broker,
+        lan,
+    })
+}
+
+/// A `net` report as an agent of `id` signs it (seq 1, now): the gateway probe with `loss`
+/// percent and a median RTT of `rtt` ms, and one HTTP check per `(name, up)` answering in
+/// 80 ms (200 when up, 502 when not), whose certificate has `cert_days` left.
+pub fn net_report(
+    key: &pantau_proto::AgentKey,
+    id: &str,
+    loss: f64,
+    rtt: f64,
+    checks: &[(&str, bool)],
+    cert_days: Option<i64>,
+) -> pantau_proto::Envelope {
+    use pantau_proto::body::net::{HttpResult, NetReport, ProbeResult};
+    let now = chrono::Utc::now();
+    let r = NetReport {
+        ts: Some(now),
+        gateway: Some("10.1.0.1".into()),
+        probes: vec![ProbeResult {
+            name: "gateway".into(),
+            target: "10.1.0.1".into(),
+            sent: 5,
+            received: 5,
+            loss_pct: loss,
+            rtt_median_ms: Some(rtt),
+            ..Default::default()
+        }],
+        http: checks
+            .iter()
+            .map(|(n, up)| HttpResult {
+                name: n.to_string(),
+                url: format!("https://{n}.example.go.id/"),
+                status: Some(if *up { 200 } else { 502 }),
+                ms: Some(80.0),
+                cert_days_left: cert_days,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let body = serde_json::to_value(&r).expect("net report as JSON");
+    pantau_proto::Envelope::sign(key, id, 1, now, pantau_proto::Kind::Net, &body)
+}

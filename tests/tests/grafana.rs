@@ -5,11 +5,9 @@
 //! return data, and the figures this test knows must come out exactly.
 
 use chrono::Utc;
-use pantau_proto::body::net::{HttpResult, ProbeResult};
 use pantau_proto::body::snmp::{SnmpDevice, SnmpInterface, SnmpReport};
-use pantau_proto::body::NetReport;
 use pantau_proto::{AgentKey, Envelope, Kind};
-use pantau_tests::fleet::{two_opds, OPD_A, OPD_B};
+use pantau_tests::fleet::{net_report, two_opds, OPD_A, OPD_B};
 use pantau_tests::prometheus::Prometheus;
 use pantau_tests::{wait_until, Agent, AgentOptions, Collector, Mosquitto, Publisher};
 use serde_json::Value;
@@ -18,37 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 fn net(key: &AgentKey, id: &str, loss: f64, rtt: f64, sipd_up: bool) -> Envelope {
-    let now = Utc::now();
-    let r = NetReport {
-        ts: Some(now),
-        gateway: Some("10.1.0.1".into()),
-        probes: vec![ProbeResult {
-            name: "gateway".into(),
-            target: "10.1.0.1".into(),
-            sent: 5,
-            received: 5,
-            loss_pct: loss,
-            rtt_median_ms: Some(rtt),
-            ..Default::default()
-        }],
-        http: vec![HttpResult {
-            name: "sipd".into(),
-            url: "https://sipd.example.go.id/".into(),
-            status: Some(if sipd_up { 200 } else { 502 }),
-            ms: Some(80.0),
-            cert_days_left: Some(40),
-            ..Default::default()
-        }],
-        ..Default::default()
-    };
-    Envelope::sign(
-        key,
-        id,
-        1,
-        now,
-        Kind::Net,
-        &serde_json::to_value(&r).unwrap(),
-    )
+    net_report(key, id, loss, rtt, &[("sipd", sipd_up)], Some(40))
 }
 
 fn snmp(key: &AgentKey, id: &str) -> Envelope {

@@ -3,10 +3,8 @@
 //! per e-Gov service as inline SVG, `?lang=en` switches the labels, an operator of one
 //! OPD sees only theirs, and the history JSON refuses another OPD.
 
-use chrono::Utc;
-use pantau_proto::body::net::{HttpResult, ProbeResult};
-use pantau_proto::body::NetReport;
-use pantau_proto::{AgentKey, Envelope, Kind};
+use pantau_proto::{AgentKey, Envelope};
+use pantau_tests::fleet::net_report;
 use pantau_tests::http::{get, get_json, request};
 use pantau_tests::{Agent, AgentOptions, Collector, Mosquitto, Publisher};
 
@@ -14,33 +12,7 @@ const OPD_A: &str = "0101";
 const OPD_B: &str = "0202";
 
 fn net(key: &AgentKey, id: &str, loss: f64, rtt: f64, checks: &[(&str, bool)]) -> Envelope {
-    let now = Utc::now();
-    let r = NetReport {
-        ts: Some(now),
-        gateway: Some("10.1.0.1".into()),
-        probes: vec![ProbeResult {
-            name: "gateway".into(),
-            target: "10.1.0.1".into(),
-            sent: 5,
-            received: 5,
-            loss_pct: loss,
-            rtt_median_ms: Some(rtt),
-            ..Default::default()
-        }],
-        http: checks
-            .iter()
-            .map(|(n, up)| HttpResult {
-                name: n.to_string(),
-                url: format!("https://{n}.example.go.id/"),
-                status: Some(if *up { 200 } else { 502 }),
-                ms: Some(80.0),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let body = serde_json::to_value(&r).unwrap();
-    Envelope::sign(key, id, 1, now, Kind::Net, &body)
+    net_report(key, id, loss, rtt, checks, None)
 }
 
 fn svgs(page: &str) -> usize {

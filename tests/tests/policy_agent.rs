@@ -7,9 +7,9 @@
 //! The policy is the shipped default with a 15-second mining threshold, so the test need not
 //! wait ten minutes.
 
+use pantau_tests::fleet::usage_rig;
 use pantau_tests::http::put_text;
-use pantau_tests::netns::Lan;
-use pantau_tests::{get_json, wait_for, Agent, AgentOptions, Collector, Mosquitto};
+use pantau_tests::{get_json, wait_for, Collector};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -36,27 +36,11 @@ fn sha256(path: &std::path::Path) -> String {
 
 #[test]
 fn real_processes_on_a_real_agent_raise_policy_flags_with_evidence() {
-    let Some(mut lan) = Lan::build(0) else {
+    let Some(rig) = usage_rig("e2e-policy-agent") else {
         return;
     };
-    let uplink = lan.uplink();
-    let broker = Mosquitto::start_also_on(uplink.root_ip);
-    let collector = Collector::start(&broker);
-    let mut extra = toml::Table::new();
-    extra.insert(
-        "usage".into(),
-        toml::toml! { interval_s = 5
-        full_every_s = 3600 }
-        .into(),
-    );
-    extra.insert("net".into(), toml::toml! { enabled = false }.into());
-    let opts = AgentOptions {
-        broker_url: Some(broker.url_also()),
-        extra,
-        ..AgentOptions::default()
-    };
-    let mut agent = Agent::enroll(&collector, &broker, "e2e-policy-agent", &opts);
-    agent.start_isolated(&lan.scout_ns);
+    let (collector, mut agent) = (&rig.collector, rig.agent);
+    agent.start_isolated(&rig.lan.scout_ns);
 
     let dir = tempfile::tempdir().unwrap();
     let miner = dir.path().join("xmrig");
@@ -87,7 +71,7 @@ fn real_processes_on_a_real_agent_raise_policy_flags_with_evidence() {
             &policy,
         );
         assert_eq!(status, 200, "{v}");
-        open_flag(&collector, "crypto_mining", agent.id())
+        open_flag(collector, "crypto_mining", agent.id())
     })
     .unwrap_or_else(|| {
         panic!(
@@ -130,7 +114,7 @@ fn real_processes_on_a_real_agent_raise_policy_flags_with_evidence() {
         .to_string()
         .contains(&p2p.display().to_string()));
 
-    let server = open_flag(&collector, "unauthorized_server", agent.id())
+    let server = open_flag(collector, "unauthorized_server", agent.id())
         .unwrap_or_else(|| panic!("no unauthorized_server flag; usage: {facts:#}"));
     assert!(
         server["article"]

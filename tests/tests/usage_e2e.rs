@@ -6,8 +6,8 @@
 //! machine is shared with other tests whose processes and listeners come and go, and an
 //! unchanged host is what the test must be able to promise.
 
-use pantau_tests::netns::Lan;
-use pantau_tests::{Agent, AgentOptions, Collector, Mosquitto, Publisher};
+use pantau_tests::fleet::usage_rig;
+use pantau_tests::Publisher;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -27,29 +27,13 @@ fn names(b: &Value) -> Vec<String> {
 
 #[test]
 fn usage_is_sent_on_change_and_not_when_unchanged() {
-    let Some(mut lan) = Lan::build(0) else {
+    let Some(rig) = usage_rig("e2e-usage") else {
         return;
     };
-    let uplink = lan.uplink();
-    let broker = Mosquitto::start_also_on(uplink.root_ip);
-    let collector = Collector::start(&broker);
-    let mut extra = toml::Table::new();
-    extra.insert(
-        "usage".into(),
-        toml::toml! { interval_s = 5
-        full_every_s = 3600 }
-        .into(),
-    );
-    extra.insert("net".into(), toml::toml! { enabled = false }.into());
-    let opts = AgentOptions {
-        broker_url: Some(broker.url_also()),
-        extra,
-        ..AgentOptions::default()
-    };
-    let mut agent = Agent::enroll(&collector, &broker, "e2e-usage", &opts);
+    let (broker, mut agent) = (&rig.broker, rig.agent);
     let topic = format!("pantau/v1/{}/usage", agent.id());
-    let mut watcher = Publisher::connect(&broker, "test-usage-watcher");
-    agent.start_isolated(&lan.scout_ns);
+    let mut watcher = Publisher::connect(broker, "test-usage-watcher");
+    agent.start_isolated(&rig.lan.scout_ns);
 
     // At start: a full snapshot with the software list.
     let first = watcher

@@ -6,7 +6,7 @@
 //! and audit as `POST /api/v1/reconciliation/*` and trigger a reconciliation.
 
 use super::access::Caller;
-use super::layout::{self, csrf_field, href, Nav, Page};
+use super::layout::{self, csrf_field, href, FormCommon, Nav, Page};
 use super::reconcile::apply_decision;
 use super::{ApiError, ApiResult, AppState};
 use crate::i18n::Lang;
@@ -14,7 +14,7 @@ use crate::reconcile::DecisionKind;
 use crate::store::accounts::Role;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use maud::{html, Markup};
@@ -202,15 +202,8 @@ pub struct DecisionForm {
     kind: String,
     agent_id: String,
     asset_key: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    back: String,
-    #[serde(default)]
-    lang: Option<String>,
-    /// Checked by the access layer before this handler runs.
-    #[serde(default, rename = "_csrf")]
-    _csrf: Option<String>,
+    #[serde(flatten)]
+    common: FormCommon,
 }
 
 async fn decide(
@@ -229,13 +222,7 @@ async fn decide(
             ))
         }
     };
-    let note = Some(f.note.trim().to_owned()).filter(|n| !n.is_empty());
+    let note = f.common.note();
     let (_, audit) = apply_decision(&s, &c, kind, f.agent_id, f.asset_key, note).await?;
-    let back = if f.back.starts_with("/aset") && !f.back.starts_with("//") {
-        f.back
-    } else {
-        "/aset".into()
-    };
-    let lang = layout::lang(f.lang.as_deref(), &HeaderMap::new());
-    Ok((Extension(audit), Redirect::to(&href(lang, &back))))
+    Ok((Extension(audit), f.common.back_to("/aset")))
 }

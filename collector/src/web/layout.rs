@@ -101,6 +101,42 @@ pub fn render(p: Page, body: Markup) -> String {
     markup.into_string()
 }
 
+/// The fields every dashboard form sends besides its own: a note, the page to come back to,
+/// the page's language and the CSRF token (checked by the access layer before the handler).
+#[derive(serde::Deserialize, Default)]
+pub struct FormCommon {
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    back: String,
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default, rename = "_csrf")]
+    _csrf: Option<String>,
+}
+
+impl FormCommon {
+    /// The note, trimmed; `None` when empty.
+    pub fn note(&self) -> Option<String> {
+        Some(self.note.trim().to_owned()).filter(|n| !n.is_empty())
+    }
+
+    pub fn lang(&self) -> Lang {
+        lang(self.lang.as_deref(), &HeaderMap::new())
+    }
+
+    /// Back to the page the form came from when it is under `home`, else to `home`, in the
+    /// form's language: never to another site (no open redirect).
+    pub fn back_to(&self, home: &str) -> axum::response::Redirect {
+        let back = if self.back.starts_with(home) && !self.back.starts_with("//") {
+            self.back.as_str()
+        } else {
+            home
+        };
+        axum::response::Redirect::to(&href(self.lang(), back))
+    }
+}
+
 /// Hidden CSRF field for a form of this caller (API-token callers have none and need none).
 pub fn csrf_field(c: &Caller) -> Markup {
     html! {

@@ -4,7 +4,7 @@
 //! reports are for admins and auditors (an operator's "not found" hides that they exist).
 
 use super::access::{AuditNote, Caller};
-use super::layout::{self, csrf_field, href, Nav, Page};
+use super::layout::{self, csrf_field, FormCommon, Nav, Page};
 use super::{ApiError, ApiResult, AppState};
 use crate::i18n::Lang;
 use crate::report::period::Period;
@@ -13,7 +13,7 @@ use crate::store::accounts::Role;
 use crate::store::sqlite::report_archive::ReportFile;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Form, Json, Router};
 use maud::html;
@@ -135,11 +135,8 @@ struct GenerateForm {
     period: String,
     #[serde(default)]
     opd: String,
-    #[serde(default)]
-    lang: Option<String>,
-    /// Checked by the access layer before this handler runs.
-    #[serde(default, rename = "_csrf")]
-    _csrf: Option<String>,
+    #[serde(flatten)]
+    common: FormCommon,
 }
 
 async fn generate_form(
@@ -147,7 +144,7 @@ async fn generate_form(
     Extension(c): Extension<Caller>,
     Form(f): Form<GenerateForm>,
 ) -> ApiResult<impl IntoResponse> {
-    let l = layout::lang(f.lang.as_deref(), &HeaderMap::new());
+    let l = f.common.lang();
     let body = GenerateBody {
         period: f.period.trim().to_owned(),
         opd: Some(f.opd.trim().to_owned()).filter(|o| !o.is_empty()),
@@ -155,7 +152,7 @@ async fn generate_form(
         lang: l,
     };
     let (_, note) = make(&s, &c, body).await?;
-    Ok((Extension(note), Redirect::to(&href(l, "/laporan"))))
+    Ok((Extension(note), f.common.back_to("/laporan")))
 }
 
 #[derive(Deserialize)]

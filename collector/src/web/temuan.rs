@@ -5,13 +5,13 @@
 
 use super::access::Caller;
 use super::flags::{apply, visible};
-use super::layout::{self, csrf_field, href, Nav, Page};
+use super::layout::{self, csrf_field, href, FormCommon, Nav, Page};
 use super::{ApiError, ApiResult, AppState};
 use crate::i18n::Lang;
 use crate::store::{Flag, FlagAction, FlagFilter};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Form, Router};
 use chrono::{Duration, Utc};
@@ -247,15 +247,8 @@ async fn one(
 #[derive(Deserialize)]
 pub struct ActForm {
     action: String,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    back: String,
-    #[serde(default)]
-    lang: Option<String>,
-    /// Checked by the access layer before this handler runs.
-    #[serde(default, rename = "_csrf")]
-    _csrf: Option<String>,
+    #[serde(flatten)]
+    common: FormCommon,
 }
 
 async fn act(
@@ -274,18 +267,11 @@ async fn act(
             ))
         }
     };
-    let note = Some(f.note.trim()).filter(|n| !n.is_empty());
-    let (_, mut audit) = apply(&s, &c, id, action, note).await?;
+    let note = f.common.note();
+    let (_, mut audit) = apply(&s, &c, id, action, note.as_deref()).await?;
     if let Some(Value::Object(detail)) = &mut audit.detail {
         detail.insert("action".into(), Value::from(f.action.as_str()));
         detail.insert("via".into(), Value::from("page"));
     }
-    // Only back to one of our own pages: never an open redirect.
-    let back = if f.back.starts_with("/temuan") && !f.back.starts_with("//") {
-        f.back
-    } else {
-        "/temuan".into()
-    };
-    let lang = layout::lang(f.lang.as_deref(), &HeaderMap::new());
-    Ok((Extension(audit), Redirect::to(&href(lang, &back))))
+    Ok((Extension(audit), f.common.back_to("/temuan")))
 }
