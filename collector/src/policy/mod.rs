@@ -13,6 +13,7 @@
 
 pub mod eval;
 pub mod hours;
+pub mod input;
 pub mod job;
 pub mod model;
 
