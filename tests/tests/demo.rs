@@ -62,11 +62,23 @@ fn demo_shows_this_host_and_a_simulated_fleet() {
         "hosts should spread over several OPDs: {opds:?}"
     );
 
-    // The page lists them too, in Bahasa Indonesia.
+    // The overview lists them too, in Bahasa Indonesia: every host online, this one by name.
     let page = get_text(&format!(
         "http://admin:demo-test-password@127.0.0.1:{http}/"
     ));
-    assert!(page.contains("host daring") && page.contains(&me), "{page}");
+    let card = page
+        .split("<b id=\"online\">")
+        .nth(1)
+        .and_then(|r| r.split("</b>").next())
+        .unwrap_or_else(|| panic!("no online card: {page}"));
+    let (up, all) = card.split_once(" / ").expect("online / total");
+    let (up, all): (usize, usize) = (up.parse().unwrap(), all.parse().unwrap());
+    assert!(
+        up >= hosts.len() && all >= up,
+        "{card} for {} hosts",
+        hosts.len()
+    );
+    assert!(page.contains("Host daring") && page.contains(&me), "{page}");
 
     // The demo's own register makes every reconciliation outcome show (see
     // collector/src/demo/register.rs): with 6 sims, sim 3 (index 2) is unregistered, sim 5
