@@ -70,26 +70,25 @@ async fn the_pdf_states_the_figures_and_every_page_renders() {
         .map(|n| n.trim().parse().unwrap())
         .unwrap();
     assert!(pages >= 6, "{pages} pages");
-    for old in std::fs::read_dir(&dir).unwrap().flatten() {
-        if old.path().extension().is_some_and(|e| e == "png") {
-            std::fs::remove_file(old.path()).unwrap();
-        }
-    }
+    // Render into a directory of this run only, then keep the pages where people look: a
+    // shared folder (an earlier run's pages, a second checkout's target) cannot skew the count.
+    let fresh = tempfile::tempdir_in(&dir).unwrap();
     run(Command::new("pdftoppm")
         .args(["-r", "60", "-png"])
         .arg(&pdf)
-        .arg(dir.join("page")));
-    let pngs: Vec<_> = std::fs::read_dir(&dir)
+        .arg(fresh.path().join("page")));
+    let pngs: Vec<_> = std::fs::read_dir(fresh.path())
         .unwrap()
         .flatten()
         .filter(|e| e.path().extension().is_some_and(|e| e == "png"))
         .collect();
-    assert_eq!(pngs.len(), pages, "one image per page in {}", dir.display());
+    assert_eq!(pngs.len(), pages, "one image per page of {}", pdf.display());
     for p in pngs {
         assert!(
             p.metadata().unwrap().len() > 1000,
             "{} is empty",
             p.path().display()
         );
+        let _ = std::fs::rename(p.path(), dir.join(p.file_name()));
     }
 }
