@@ -6,7 +6,7 @@
 //! hosts share most of their process and package names, so 10,000 hosts cost a few thousand
 //! glob matches, not millions.
 
-use super::hours::Hours;
+use super::sustained;
 use super::model::{Category, Exemption, PolicyKind, Proto};
 use super::Policy;
 use crate::reconcile::fasthash::FastMap;
@@ -21,7 +21,7 @@ pub use super::input::{class_id, class_of, Class, CpuWindow, HostInput, ProcCpu,
 /// Per-run caches of glob results (bitmasks of categories), looked up by borrowed key so a
 /// hit allocates nothing: most of a run is hits.
 #[derive(Default)]
-struct Cache {
+pub(super) struct Cache {
     names: FastMap<String, u64>,
     paths: FastMap<String, u64>,
     packages: FastMap<String, u64>,
@@ -39,7 +39,13 @@ fn cached(map: &mut FastMap<String, u64>, key: &str, f: impl FnOnce() -> u64) ->
 }
 
 impl Cache {
-    fn process(&mut self, p: &Policy, name: &str, exe: Option<&str>, sha: Option<&str>) -> Mask {
+    pub(super) fn process(
+        &mut self,
+        p: &Policy,
+        name: &str,
+        exe: Option<&str>,
+        sha: Option<&str>,
+    ) -> Mask {
         let m = &p.matchers;
         let by_name = cached(&mut self.names, name, || bits(&m.processes, name));
         let by_path = exe.map_or(0, |e| {
@@ -78,14 +84,14 @@ fn bits(set: &(globset::GlobSet, Vec<u64>), s: &str) -> u64 {
         .fold(0, |acc, i| acc | set.1[i])
 }
 
-struct Mask {
+pub(super) struct Mask {
     name: u64,
     path: u64,
     hash: u64,
 }
 
 impl Mask {
-    fn all(&self) -> u64 {
+    pub(super) fn all(&self) -> u64 {
         self.name | self.path | self.hash
     }
     fn on(&self, bit: u64) -> &'static str {
@@ -99,12 +105,12 @@ impl Mask {
     }
 }
 
-fn each_bit(mask: u64) -> impl Iterator<Item = usize> {
+pub(super) fn each_bit(mask: u64) -> impl Iterator<Item = usize> {
     (0..64).filter(move |i| mask & (1u64 << i) != 0)
 }
 
 /// The exemption that covers this (kind, category, port) on this host today, if any.
-fn exemption<'a>(
+pub(super) fn exemption<'a>(
     p: &'a Policy,
     h: &HostInput,
     kind: PolicyKind,
@@ -125,11 +131,11 @@ fn exemption<'a>(
 }
 
 /// Both languages of a summary; the flag stores the Indonesian, evidence the English.
-fn said(id: String, en: String) -> (String, String) {
+pub(super) fn said(id: String, en: String) -> (String, String) {
     (id, en)
 }
 
-fn finding(
+pub(super) fn finding(
     kind: FlagKind,
     h: &HostInput,
     (summary, summary_en): (String, String),
@@ -160,9 +166,7 @@ fn finding(
 pub fn evaluate(p: &Policy, hosts: &[HostInput], now: DateTime<Utc>) -> Vec<Finding> {
     let mut e = Evaluator::new(p, now);
     let mut out = Vec::new();
-    for h in hosts {
-        e.host(h, &mut out);
-    }
+    e.page(hosts, &mut out);
     out
 }
 
@@ -171,25 +175,75 @@ pub struct Evaluator<'a> {
     policy: &'a Policy,
     now: DateTime<Utc>,
     today: NaiveDate,
-    cache: Cache,
+    /// One cache per worker thread of [`Evaluator::page`]; the first serves [`Evaluator::host`].
+    caches: Vec<Cache>,
 }
+
+/// Below this many hosts a page is evaluated on one thread: starting threads would cost more.
+const PARALLEL_FROM: usize = 64;
 
 impl<'a> Evaluator<'a> {
     pub fn new(policy: &'a Policy, now: DateTime<Utc>) -> Evaluator<'a> {
         let today = now
             .with_timezone(&policy.file.office_hours.timezone.0)
             .date_naive();
+        // Evaluation is pure CPU over data already in memory: one worker per core, capped so
+        // a big server does not hold many caches for one periodic job.
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         Evaluator {
             policy,
             now,
             today,
-            cache: Cache::default(),
+            caches: (0..workers).map(|_| Cache::default()).collect(),
         }
     }
 
     /// Append the findings of one host to `out`.
     pub fn host(&mut self, h: &HostInput, out: &mut Vec<Finding>) {
-        host(self.policy, h, self.now, self.today, &mut self.cache, out);
+        host(
+            self.policy,
+            h,
+            self.now,
+            self.today,
+            &mut self.caches[0],
+            out,
+        );
+    }
+
+    /// Append the findings of a page of hosts to `out`, in the hosts' order, splitting the
+    /// page over the cores. Each worker keeps its own match cache across pages; hosts share
+    /// nothing else, so the result is the same as evaluating them one by one.
+    pub fn page(&mut self, hosts: &[HostInput], out: &mut Vec<Finding>) {
+        if hosts.len() < PARALLEL_FROM || self.caches.len() == 1 {
+            for h in hosts {
+                self.host(h, out);
+            }
+            return;
+        }
+        let chunk = hosts.len().div_ceil(self.caches.len());
+        let (p, now, today) = (self.policy, self.now, self.today);
+        let parts: Vec<Vec<Finding>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = hosts
+                .chunks(chunk)
+                .zip(self.caches.iter_mut())
+                .map(|(part, cache)| {
+                    scope.spawn(move || {
+                        let mut found = Vec::new();
+                        for h in part {
+                            host(p, h, now, today, cache, &mut found);
+                        }
+                        found
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().expect("policy evaluation worker panicked"))
+                .collect()
+        });
+        for part in parts {
+            out.extend(part);
+        }
     }
 }
 
@@ -215,8 +269,8 @@ fn host(
         })
         .collect();
     if !windows.is_empty() {
-        mining(p, h, &windows, today, cache, out);
-        after_hours(p, h, &windows, today, out);
+        sustained::mining(p, h, &windows, today, cache, out);
+        sustained::after_hours(p, h, &windows, today, out);
     }
 }
 
@@ -433,169 +487,4 @@ fn listeners(p: &Policy, h: &HostInput, f: &UsageFacts, today: NaiveDate, out: &
         ev,
         keys.join(","),
     ));
-}
-
-fn mining(
-    p: &Policy,
-    h: &HostInput,
-    windows: &[&CpuWindow],
-    today: NaiveDate,
-    cache: &mut Cache,
-    out: &mut Vec<Finding>,
-) {
-    let mining = p.matchers.mining;
-    if mining == 0 {
-        return;
-    }
-    // Per miner process (name): CPU seconds and the seconds of the windows it was seen in.
-    struct Acc {
-        cpu_s: f64,
-        span_s: f64,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        exe: Option<String>,
-        sha256: Option<String>,
-        cats: u64,
-    }
-    let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
-    for w in windows {
-        for pr in &w.procs {
-            let m = cache.process(p, &pr.name, pr.exe.as_deref(), pr.sha256.as_deref());
-            let cats = m.all() & mining;
-            if cats == 0 {
-                continue;
-            }
-            let a = acc.entry(pr.name.clone()).or_insert(Acc {
-                cpu_s: 0.0,
-                span_s: 0.0,
-                from: w.since,
-                to: w.until,
-                exe: pr.exe.clone(),
-                sha256: pr.sha256.clone(),
-                cats: 0,
-            });
-            a.cpu_s += pr.cpu_s;
-            a.span_s += (w.until - w.since).num_milliseconds() as f64 / 1000.0;
-            a.from = a.from.min(w.since);
-            a.to = a.to.max(w.until);
-            a.cats |= cats;
-        }
-    }
-    let s = &p.file.sustained;
-    let mut hits = Vec::new();
-    let mut keys = Vec::new();
-    for (name, a) in acc {
-        let core_pct = 100.0 * a.cpu_s / a.span_s.max(1.0);
-        if a.span_s < s.mining_min_s as f64 || core_pct < s.mining_core_pct {
-            continue;
-        }
-        let cat = p
-            .category(each_bit(a.cats).next().unwrap_or(0))
-            .id
-            .get_ref();
-        if exemption(p, h, PolicyKind::CryptoMining, Some(cat), None, today).is_some() {
-            continue;
-        }
-        keys.push(name.to_lowercase());
-        hits.push(json!({
-            "name": name, "exe": a.exe, "sha256": a.sha256, "category": cat,
-            "cpu_s": (a.cpu_s * 10.0).round() / 10.0, "observed_s": a.span_s.round(),
-            "avg_core_pct": core_pct.round(), "from": a.from, "to": a.to,
-        }));
-    }
-    if hits.is_empty() {
-        return;
-    }
-    let text = said(
-        format!(
-            "Dugaan penambangan kripto: {} memakai CPU tinggi terus-menerus",
-            keys.join(", ")
-        ),
-        format!(
-            "Suspected crypto-mining: {} using sustained high CPU",
-            keys.join(", ")
-        ),
-    );
-    let ev = json!({
-        "processes": hits,
-        "threshold": { "mining_core_pct": s.mining_core_pct, "mining_min_s": s.mining_min_s },
-    });
-    out.push(finding(FlagKind::CryptoMining, h, text, ev, keys.join(",")));
-}
-
-fn after_hours(
-    p: &Policy,
-    h: &HostInput,
-    windows: &[&CpuWindow],
-    today: NaiveDate,
-    out: &mut Vec<Finding>,
-) {
-    if class_of(p, h).0 == Class::Server {
-        return; // Data Center servers work around the clock by design.
-    }
-    let sessions = h.facts.as_ref().map_or(&[][..], |f| &f.sessions[..]);
-    if sessions.is_empty() {
-        return; // nobody logged in: background load (updates, backups) is not "use".
-    }
-    let hours = Hours::of(&p.file.office_hours, &h.opd);
-    let s = &p.file.sustained;
-    let holidays = &p.file.office_hours.holidays;
-    let mut busy_s = 0.0;
-    let mut spans = Vec::new();
-    let mut top: BTreeMap<String, f64> = BTreeMap::new();
-    for w in windows {
-        let len = (w.until - w.since).num_milliseconds() as f64 / 1000.0;
-        let mid = w.since + (w.until - w.since) / 2;
-        let share = 100.0 * w.cpu_s / (len * w.cpus.max(1) as f64);
-        if hours.is_office(mid, holidays) || share < s.after_hours_cpu_pct {
-            continue;
-        }
-        busy_s += len;
-        spans.push(json!({
-            "from": hours.local(w.since), "to": hours.local(w.until),
-            "cpu_pct": share.round(),
-        }));
-        for pr in &w.procs {
-            *top.entry(pr.name.clone()).or_default() += pr.cpu_s;
-        }
-    }
-    if busy_s < s.after_hours_min_s as f64
-        || exemption(p, h, PolicyKind::AfterHoursUsage, None, None, today).is_some()
-    {
-        return;
-    }
-    let mut top: Vec<(String, f64)> = top.into_iter().collect();
-    top.sort_by(|a, b| b.1.total_cmp(&a.1));
-    top.truncate(5);
-    let users: Vec<&str> = sessions.iter().map(|s| s.user.as_str()).collect();
-    let minutes = (busy_s / 60.0).round();
-    let text = said(
-        format!(
-            "Pemakaian di luar jam kerja: {minutes} menit aktif, pengguna {}",
-            users.join(", ")
-        ),
-        format!(
-            "After-hours use: {minutes} busy minutes, users {}",
-            users.join(", ")
-        ),
-    );
-    // One occurrence per local day of its first busy window.
-    let first = spans
-        .first()
-        .and_then(|s| s["from"].as_str())
-        .unwrap_or("")
-        .get(..10)
-        .unwrap_or("")
-        .to_string();
-    let ev = json!({
-        "busy_s": busy_s.round(), "windows": spans,
-        "top_processes": top.iter().map(|(n, c)| json!({"name": n, "cpu_s": c.round()})).collect::<Vec<_>>(),
-        "sessions": sessions,
-        "office_hours": {
-            "timezone": hours.tz.name(), "days": hours.days.iter().map(|d| d.to_string()).collect::<Vec<_>>(),
-            "start": hours.start.format("%H:%M").to_string(), "end": hours.end.format("%H:%M").to_string(),
-        },
-        "threshold": { "after_hours_cpu_pct": s.after_hours_cpu_pct, "after_hours_min_s": s.after_hours_min_s },
-    });
-    out.push(finding(FlagKind::AfterHoursUsage, h, text, ev, first));
 }

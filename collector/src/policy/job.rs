@@ -70,9 +70,7 @@ pub async fn findings(
         let mut e = eval::Evaluator::new(&p, now);
         let mut out = Vec::new();
         while let Some(page) = rx.blocking_recv() {
-            for h in &page {
-                e.host(h, &mut out);
-            }
+            e.page(&page, &mut out);
         }
         out
     });

@@ -16,6 +16,7 @@ pub mod hours;
 pub mod input;
 pub mod job;
 pub mod model;
+mod sustained;
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use model::{PolicyFile, PolicyKind};

@@ -495,3 +495,38 @@ fn mining_needs_a_miner_with_sustained_cpu() {
     h.windows = windows(now, 4, 4, 0.3, "xmrig", 1.0);
     assert_eq!(evaluate(&p, &[h], t(now)).len(), 1);
 }
+
+/// A page split over worker threads finds exactly what one-by-one evaluation finds, in the
+/// hosts' order.
+#[test]
+fn a_page_over_several_workers_equals_one_by_one() {
+    let p = policy("");
+    let now = "2026-11-24T12:00:00Z"; // 21:00 WIT: after hours
+    let hosts: Vec<HostInput> = (0..300)
+        .map(|i| {
+            let mut h = host(["82.71", "11.01", "22.01"][i % 3]);
+            h.agent_id = format!("pc{i:03}");
+            let f = h.facts.as_mut().unwrap();
+            f.collected_at = t(now);
+            if i % 7 == 0 {
+                f.processes.push(proc("steam"));
+            }
+            if i % 5 == 0 {
+                h.windows = windows(now, 12, 4, 0.6, "xmrig", 0.9);
+            }
+            h
+        })
+        .collect();
+    let mut one_by_one = Vec::new();
+    let mut e = super::eval::Evaluator::new(&p, t(now));
+    for h in &hosts {
+        e.host(h, &mut one_by_one);
+    }
+    let mut paged = Vec::new();
+    let mut e = super::eval::Evaluator::new(&p, t(now));
+    for page in hosts.chunks(128) {
+        e.page(page, &mut paged);
+    }
+    assert!(one_by_one.len() > 100, "{}", one_by_one.len());
+    assert_eq!(one_by_one, paged);
+}
