@@ -117,6 +117,7 @@ pub fn start(
         network: cfg.network.clone(),
         config_now,
         policy_now,
+        snapshots: Default::default(),
         snmp_profiles: Arc::new(cfg.snmp_profiles.clone()),
         auth: Arc::new(crate::auth::Auth::new(crate::auth::AuthConfig {
             // Under HTTPS the cookie must never travel over plain HTTP.

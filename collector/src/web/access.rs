@@ -82,6 +82,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/logout", Login, "logout"),
     r("GET", "/metrics", Open, ""),
     r("GET", "/api/v1/health", Open, ""),
+    r("GET", "/openapi.json", Open, ""),
     r("GET", "/api/v1/me", Read, ""),
     r("GET", "/api/v1/audit", Audit, ""),
     r("GET", "/api/v1/hosts", Read, ""),
@@ -360,6 +361,20 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let Some(route) = route(req.method(), &path) else {
+        let allowed: Vec<&str> = ROUTES
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method)
+            .collect();
+        if !allowed.is_empty() {
+            // A method this path does not serve (TRACE, PATCH, ...): 405, and no handler
+            // runs, even one someone registered without a rule.
+            let mut res = deny(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here");
+            if let Ok(v) = header::HeaderValue::from_str(&allowed.join(", ")) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            return res;
+        }
         tracing::error!(method = %req.method(), path, "route missing from web::access::ROUTES");
         return deny(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -424,6 +439,9 @@ pub async fn guard(State(s): State<AppState>, mut req: Request, next: Next) -> R
         }
     };
     if writes {
+        // Whatever the outcome: the viewer's next page must show their change, never a
+        // snapshot from before it.
+        s.snapshots.changed();
         let note = res
             .extensions()
             .get::<AuditNote>()

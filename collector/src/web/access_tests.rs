@@ -39,6 +39,7 @@ impl Api {
             policy_now: Default::default(),
             auth: Arc::new(Auth::new(config)),
             reports: Default::default(),
+            snapshots: Default::default(),
         });
         Api {
             _dir: dir,
@@ -314,6 +315,7 @@ async fn a_route_missing_from_the_table_is_refused() {
         policy_now: Default::default(),
         auth: Default::default(),
         reports: Default::default(),
+        snapshots: Default::default(),
     };
     let app: Router = Router::new()
         .route(
@@ -427,4 +429,40 @@ async fn password_attempts_over_the_rate_limit_get_429() {
     assert_eq!((status, cookie), (StatusCode::TOO_MANY_REQUESTS, None));
     let audit = api.store.audit(Default::default()).await.unwrap();
     assert_eq!(audit[0].outcome, "rate_limited");
+}
+
+/// A method the table does not list for a path is 405 with `Allow`, before any handler or
+/// credential check (found by schemathesis: TRACE used to answer 500).
+#[tokio::test]
+async fn an_unlisted_method_is_405_not_500() {
+    let api = Api::new(AuthConfig::default()).await;
+    let req = Request::builder()
+        .method("TRACE")
+        .uri("/api/v1/flags")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = api.call(req).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(headers.get(header::ALLOW).unwrap(), "GET");
+    assert!(body["error"].is_string(), "{body}");
+}
+
+/// axum's own rejections (a query parameter of the wrong type) are JSON like every other
+/// API error, as `/openapi.json` describes them.
+#[tokio::test]
+async fn a_malformed_query_is_a_json_error() {
+    let api = Api::new(AuthConfig::default()).await;
+    let req = Request::get("/api/v1/flags?limit=many")
+        .header(
+            header::AUTHORIZATION,
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode("admin:rahasia-admin-1")
+            ),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = api.call(req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("limit"), "{body}");
 }

@@ -51,6 +51,13 @@ async fn layer_visible(s: &AppState, c: &Caller, scope: Scope, key: &str) -> any
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent-config",
+    tag = "agent-config",
+    summary = "The pushed configuration layers.",
+    responses((status = 200, description = "Layers", body = serde_json::Value))
+)]
 async fn list(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -116,6 +123,14 @@ async fn set(
     Ok((Extension(note), StatusCode::NO_CONTENT))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/agent-config/global",
+    tag = "agent-config",
+    summary = "Set the city-wide layer (admin).",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 204, description = "Stored and published to the affected agents"))
+)]
 async fn put_global(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -125,6 +140,13 @@ async fn put_global(
     set(s, c, Scope::Global, "", Some(body)).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agent-config/global",
+    tag = "agent-config",
+    summary = "Clear the city-wide layer (admin).",
+    responses((status = 204, description = "Cleared and published to the affected agents"))
+)]
 async fn delete_global(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -133,6 +155,15 @@ async fn delete_global(
     set(s, c, Scope::Global, "", None).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/agent-config/{scope}/{key}",
+    tag = "agent-config",
+    summary = "Set an OPD's or an agent's layer.",
+    params(("scope" = String, Path, description = "`opd` or `agent`"), ("key" = String, Path, description = "Kode lokasi or agent id")),
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 204, description = "Stored and published to the affected agents"))
+)]
 async fn put(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -143,6 +174,14 @@ async fn put(
     set(s, c, scope(&sc)?, &key, Some(body)).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/agent-config/{scope}/{key}",
+    tag = "agent-config",
+    summary = "Clear an OPD's or an agent's layer.",
+    params(("scope" = String, Path, description = "`opd` or `agent`"), ("key" = String, Path, description = "Kode lokasi or agent id")),
+    responses((status = 204, description = "Cleared and published to the affected agents"))
+)]
 async fn delete(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -152,6 +191,14 @@ async fn delete(
     set(s, c, scope(&sc)?, &key, None).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/hosts/{agent_id}/config",
+    tag = "agent-config",
+    summary = "The configuration an agent receives (layers merged).",
+    params(("agent_id" = String, Path, description = "Agent id")),
+    responses((status = 200, description = "The merged config", body = serde_json::Value))
+)]
 async fn merged(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -163,3 +210,8 @@ async fn merged(
     crate::snmp::redact_secrets(&mut v);
     Ok(Json(v))
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, put_global, delete_global, put, delete, merged))]
+pub struct Api;

@@ -56,6 +56,14 @@ async fn visible_lines(
     Ok(lines)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets",
+    tag = "register",
+    summary = "The register (KIB B) with reconciliation state.",
+    params(("opd" = Option<String>, Query, description = "Kode lokasi")),
+    responses((status = 200, description = "Register lines", body = serde_json::Value))
+)]
 async fn list(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -73,6 +81,15 @@ struct ImportQuery {
 
 /// The body is the file itself (any content type; curl's `--data-binary` default works), or
 /// `multipart/form-data` with the file in a field named `file`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/assets/import",
+    tag = "register",
+    summary = "Import a full register export (admin): all rows or none.",
+    params(("filename" = Option<String>, Query, description = "File name, for its format"), ("dry_run" = Option<bool>, Query, description = "Only report what would change")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The register file (CSV or XLSX), raw or as multipart field `file`"),
+    responses((status = 200, description = "What the import did", body = serde_json::Value))
+)]
 async fn import_file(
     State(s): State<AppState>,
     Query(q): Query<ImportQuery>,
@@ -219,6 +236,14 @@ struct ExportQuery {
     delimiter: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets/export",
+    tag = "register",
+    summary = "The register as XLSX or CSV, in the export's column order.",
+    params(("format" = Option<String>, Query, description = "`xlsx` (default) or `csv`"), ("opd" = Option<String>, Query, description = "Kode lokasi"), ("lang" = Option<String>, Query, description = "`id` (default) or `en`"), ("delimiter" = Option<String>, Query, description = "CSV delimiter: `,` or `;`")),
+    responses((status = 200, description = "The file"))
+)]
 async fn export_file(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -278,3 +303,8 @@ async fn export_file(
 #[cfg(test)]
 #[path = "assets_tests.rs"]
 mod tests;
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, export_file, import_file))]
+pub struct Api;

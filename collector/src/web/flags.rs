@@ -20,6 +20,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/flags/{id}/resolve", post(resolve))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/flags",
+    tag = "flags",
+    summary = "Flags the caller may see.",
+    params(("state" = Option<String>, Query, description = "`open`, `acknowledged`, `resolved`, comma separated (default open and acknowledged)"), ("kind" = Option<String>, Query, description = "Flag kind"), ("opd" = Option<String>, Query, description = "Kode lokasi of the OPD"), ("subject" = Option<String>, Query, description = "Subject (agent id, asset key, MAC, ...)"), ("limit" = Option<u32>, Query, minimum = 0, maximum = 4294967295.0, description = "Most rows returned")),
+    responses((status = 200, description = "Flags, newest first", body = serde_json::Value))
+)]
 async fn list(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -38,6 +46,14 @@ pub async fn visible(s: &AppState, c: &Caller, id: i64) -> ApiResult<crate::stor
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/flags/{id}",
+    tag = "flags",
+    summary = "One flag with its evidence.",
+    params(("id" = i64, Path, description = "Flag id")),
+    responses((status = 200, description = "The flag", body = serde_json::Value))
+)]
 async fn one(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -47,11 +63,12 @@ async fn one(
 }
 
 /// Body of ack and resolve.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     /// Ignored: the signed-in user acts. Kept so clients written before accounts still work.
     #[serde(default, rename = "by")]
+    #[schema(value_type = Option<String>, rename = "by")]
     pub _by: Option<serde::de::IgnoredAny>,
     pub note: Option<String>,
 }
@@ -105,6 +122,15 @@ async fn act(
     Ok((Extension(audit), Json(f)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/flags/{id}/ack",
+    tag = "flags",
+    summary = "Acknowledge a flag, with a note.",
+    params(("id" = i64, Path, description = "Flag id")),
+    request_body = ActionBody,
+    responses((status = 200, description = "The flag after the change", body = serde_json::Value))
+)]
 async fn ack(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -114,6 +140,15 @@ async fn ack(
     act(s, c, id, FlagAction::Ack, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/flags/{id}/resolve",
+    tag = "flags",
+    summary = "Resolve a flag, with a note.",
+    params(("id" = i64, Path, description = "Flag id")),
+    request_body = ActionBody,
+    responses((status = 200, description = "The flag after the change", body = serde_json::Value))
+)]
 async fn resolve(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -122,3 +157,8 @@ async fn resolve(
 ) -> ApiResult<impl IntoResponse> {
     act(s, c, id, FlagAction::Resolve, body).await
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, one, ack, resolve))]
+pub struct Api;

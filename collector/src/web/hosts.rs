@@ -19,6 +19,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/hosts/{agent_id}/metrics", get(metrics))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "hosts",
+    summary = "Liveness: the collector can read its database.",
+    responses((status = 200, description = "`{status, version}`", body = serde_json::Value))
+)]
 async fn health(State(s): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
     // Touch the database so "healthy" means the collector can really serve.
     s.store.hosts_by_opd().await?;
@@ -49,6 +56,13 @@ pub async fn visible_agent(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/hosts",
+    tag = "hosts",
+    summary = "Hosts the caller may see, with their latest utilization.",
+    responses((status = 200, description = "Host summaries", body = serde_json::Value))
+)]
 async fn hosts(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -56,6 +70,14 @@ async fn hosts(
     Ok(Json(visible_hosts(&s, &c).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/hosts/{agent_id}",
+    tag = "hosts",
+    summary = "One host: inventory, delivery figures, status.",
+    params(("agent_id" = String, Path, description = "Agent id")),
+    responses((status = 200, description = "The host", body = serde_json::Value))
+)]
 async fn host(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -100,6 +122,14 @@ fn parse_time(field: &str, v: &Option<String>, default: DateTime<Utc>) -> ApiRes
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/hosts/{agent_id}/metrics",
+    tag = "hosts",
+    summary = "A host's utilization series.",
+    params(("agent_id" = String, Path, description = "Agent id"), ("from" = Option<String>, Query, description = "Start, RFC 3339 or Unix seconds (default: 24 h before `to`)"), ("to" = Option<String>, Query, description = "End, RFC 3339 or Unix seconds (default: now)"), ("step" = Option<String>, Query, description = "Seconds between points"), ("name" = Option<String>, Query, description = "Comma-separated series names (`cpu,mem`)")),
+    responses((status = 200, description = "`{agent_id, from, to, step, resolution, series}`", body = serde_json::Value))
+)]
 async fn metrics(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -143,3 +173,8 @@ async fn metrics(
         "resolution": resolution, "series": series,
     })))
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(health, hosts, host, metrics))]
+pub struct Api;

@@ -108,6 +108,14 @@ async fn load(s: &AppState, opd: &str, w: Window) -> anyhow::Result<History> {
 
 /// JSON of one OPD's history. An OPD the caller may not see answers 404, like one that
 /// does not exist, so an operator cannot probe other OPDs' codes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/network/opd/{opd}/history",
+    tag = "network",
+    summary = "An OPD's network health over time.",
+    params(("opd" = String, Path, description = "Kode lokasi"), ("window" = Option<String>, Query, description = "`24h` (default) or `7d`"), ("lang" = Option<String>, Query, description = "`id` or `en`")),
+    responses((status = 200, description = "Series", body = serde_json::Value))
+)]
 async fn history(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -288,3 +296,8 @@ async fn page(
         body,
     )))
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(history))]
+pub struct Api;

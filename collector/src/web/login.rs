@@ -280,14 +280,34 @@ async fn logout(
 }
 
 /// `GET /api/v1/me`: who is signed in, how, and (for a session) its CSRF token.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    summary = "Who the caller is: name, role, OPDs.",
+    responses((status = 200, description = "The caller", body = serde_json::Value))
+)]
 async fn me(Extension(c): Extension<Caller>) -> impl IntoResponse {
     Json(json!({ "user": c.user, "via": c.via, "csrf_token": c.csrf }))
 }
 
 /// `GET /api/v1/audit?actor=&action=&since=&limit=`, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "accounts",
+    summary = "The audit log (admin and auditor).",
+    params(("actor" = Option<String>, Query, description = "User name"), ("action" = Option<String>, Query, description = "Exact action, or a prefix ending in `.`"), ("since" = Option<String>, Query, description = "RFC 3339 time"), ("limit" = Option<u32>, Query, minimum = 0, maximum = 4294967295.0, description = "Most rows returned")),
+    responses((status = 200, description = "Audit entries, newest first", body = serde_json::Value))
+)]
 async fn audit(
     State(s): State<AppState>,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(s.store.audit(filter).await?))
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(me, audit))]
+pub struct Api;

@@ -17,11 +17,13 @@ pub mod layout;
 mod login;
 mod network;
 mod opd_page;
+pub mod openapi;
 mod policy;
 mod prom;
 mod reconcile;
 mod reports;
 mod ringkasan;
+pub mod snapshot;
 mod snmp;
 mod snmp_equipment;
 mod snmp_page;
@@ -56,6 +58,9 @@ pub struct AppState {
     pub auth: Arc<crate::auth::Auth>,
     /// Periodic reports: `[reports]` and the archive folder (issue 8).
     pub reports: Arc<crate::report::archive::Archive>,
+    /// Few-seconds-old city snapshots for the busiest pages; a change through the web or
+    /// the API starts a new generation.
+    pub snapshots: Arc<snapshot::Snapshots>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -79,11 +84,38 @@ pub fn router(state: AppState) -> Router {
         .merge(agent_config::routes())
         .merge(login::routes())
         .merge(reports::routes())
+        .merge(openapi::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,
         ))
+        .layer(axum::middleware::from_fn(json_errors))
         .with_state(state)
+}
+
+/// Largest plain-text error body turned into JSON; axum's rejections are one sentence.
+const ERROR_TEXT_LIMIT: usize = 16 * 1024;
+
+/// Every API error is `{"error": "..."}`, as `/openapi.json` says: axum's own rejections (a
+/// query parameter of the wrong type, a missing content type, a body that is not JSON) are
+/// plain text, so they are wrapped here, keeping their status and their sentence.
+async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !api || !plain || !(res.status().is_client_error() || res.status().is_server_error()) {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = match axum::body::to_bytes(body, ERROR_TEXT_LIMIT).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => "request refused".to_owned(),
+    };
+    ApiError(parts.status, text).into_response()
 }
 
 /// An API error: a status and a sentence saying what was wrong.

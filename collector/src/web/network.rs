@@ -24,6 +24,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/network/devices", get(devices))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/ipplan",
+    tag = "network",
+    summary = "The IP plan.",
+    responses((status = 200, description = "`{range: [{opd, cidr, note}]}`", body = serde_json::Value))
+)]
 async fn get_plan(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -39,6 +46,14 @@ fn unprocessable(msg: String) -> ApiError {
 
 /// Replace the whole plan with `{"range": [{"opd", "cidr", "note"}, ...]}`. Every bad entry
 /// is named (`range[3]: cidr: ...`) and nothing changes.
+#[utoipa::path(
+    put,
+    path = "/api/v1/ipplan",
+    tag = "network",
+    summary = "Replace the IP plan (admin): checked whole.",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "The plan now in force", body = serde_json::Value))
+)]
 async fn put_plan(State(s): State<AppState>, body: Bytes) -> ApiResult<impl IntoResponse> {
     let doc: PlanDoc = serde_json::from_slice(&body).map_err(|e| {
         unprocessable(format!(
@@ -81,6 +96,13 @@ async fn visible_net(s: &AppState, c: &Caller) -> anyhow::Result<Vec<crate::netw
     Ok(latest)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/network/opd",
+    tag = "network",
+    summary = "Network health per OPD.",
+    responses((status = 200, description = "Per-OPD views", body = serde_json::Value))
+)]
 async fn opds(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -105,6 +127,13 @@ async fn opds(
 }
 
 /// An operator sees the e-Gov checks as their OPDs' agents see them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/network/services",
+    tag = "network",
+    summary = "e-Gov service availability.",
+    responses((status = 200, description = "Services", body = serde_json::Value))
+)]
 async fn services(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -127,6 +156,14 @@ struct DeviceView {
     status: &'static str,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/network/devices",
+    tag = "network",
+    summary = "Devices discovered on the OPDs' LANs.",
+    params(("opd" = Option<String>, Query, description = "Kode lokasi")),
+    responses((status = 200, description = "Devices", body = serde_json::Value))
+)]
 async fn devices(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -148,3 +185,8 @@ async fn devices(
             .collect::<Vec<_>>(),
     ))
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(get_plan, put_plan, opds, services, devices))]
+pub struct Api;

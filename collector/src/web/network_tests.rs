@@ -36,6 +36,7 @@ impl Api {
             policy_now: Default::default(),
             auth: Default::default(),
             reports: Default::default(),
+            snapshots: Default::default(),
         });
         Api {
             _dir: dir,

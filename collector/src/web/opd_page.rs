@@ -96,7 +96,7 @@ async fn page(
             tr { td { (r.key) } td { (r.nama_barang) " " (r.merk) " " (r.tipe) } td { (r.match_state) } td { (r.open_flags.join(", ")) } }
         } }
         h2 { (l.t("Host", "Hosts")) " · " a href=(href(l, "/jaringan")) { (l.t("jaringan", "network")) } }
-        (host_table(l, &hosts))
+        (host_table(l, &hosts.iter().collect::<Vec<_>>()))
     };
     let title = format!("OPD {kode}");
     let here = format!("/opd/{kode}");

@@ -20,11 +20,25 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/usage/{agent_id}", get(usage))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy",
+    tag = "policy",
+    summary = "The usage policy in force (TOML and version).",
+    responses((status = 200, description = "The policy", body = serde_json::Value))
+)]
 async fn current(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let (_, v) = policy::job::in_force(&*s.store).await?;
     Ok(Json(v))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy/versions",
+    tag = "policy",
+    summary = "Every policy version, with who applied it.",
+    responses((status = 200, description = "Versions", body = serde_json::Value))
+)]
 async fn versions(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     let mut list = s.store.policy_versions().await?;
     for v in &mut list {
@@ -34,6 +48,14 @@ async fn versions(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
 }
 
 /// The body is the policy file itself (TOML, UTF-8).
+#[utoipa::path(
+    put,
+    path = "/api/v1/policy",
+    tag = "policy",
+    summary = "Put a new policy in force (admin): checked whole, errors with line:column.",
+    request_body(content = String, content_type = "text/plain", description = "The policy, TOML"),
+    responses((status = 200, description = "The new version", body = serde_json::Value))
+)]
 async fn apply(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -72,6 +94,14 @@ async fn apply(
     Ok((Extension(note), Json(v)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/usage/{agent_id}",
+    tag = "policy",
+    summary = "A host's latest usage facts.",
+    params(("agent_id" = String, Path, description = "Agent id")),
+    responses((status = 200, description = "Usage facts", body = serde_json::Value))
+)]
 async fn usage(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -86,3 +116,8 @@ async fn usage(
         )),
     }
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(current, apply, versions, usage))]
+pub struct Api;

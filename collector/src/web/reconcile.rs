@@ -28,6 +28,13 @@ pub fn routes() -> Router<AppState> {
 
 /// An operator gets their OPDs only, a "city" that is the sum of those, and no last run
 /// (its counts are city-wide).
+#[utoipa::path(
+    get,
+    path = "/api/v1/reconciliation",
+    tag = "register",
+    summary = "Reconciliation counts per OPD and for the city.",
+    responses((status = 200, description = "The summary", body = serde_json::Value))
+)]
 async fn summary(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -75,6 +82,14 @@ struct OpdQuery {
     opd: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reconciliation/review",
+    tag = "register",
+    summary = "The review queue: hosts that match an asset only weakly.",
+    params(("opd" = Option<String>, Query, description = "Kode lokasi")),
+    responses((status = 200, description = "Review items", body = serde_json::Value))
+)]
 async fn review(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -85,19 +100,27 @@ async fn review(
     Ok(Json(queue))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reconciliation/run",
+    tag = "register",
+    summary = "Run reconciliation now (admin).",
+    responses((status = 200, description = "What the run did", body = serde_json::Value))
+)]
 async fn run(State(s): State<AppState>) -> ApiResult<impl IntoResponse> {
     Ok(Json(
         crate::reconciler::run_once(&*s.store, &s.reconcile).await?,
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DecisionBody {
     agent_id: String,
     asset_key: String,
     /// Ignored: the signed-in user decides. Kept so older clients still work.
     #[serde(default, rename = "by")]
+    #[schema(value_type = Option<String>, rename = "by")]
     _by: Option<serde::de::IgnoredAny>,
     note: Option<String>,
 }
@@ -160,6 +183,14 @@ async fn decide(
     Ok((Extension(note), Json(d)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reconciliation/link",
+    tag = "register",
+    summary = "Link a host to a register asset.",
+    request_body = DecisionBody,
+    responses((status = 200, description = "The decision", body = serde_json::Value))
+)]
 async fn link(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -168,6 +199,14 @@ async fn link(
     decide(s, c, DecisionKind::Link, b).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reconciliation/confirm",
+    tag = "register",
+    summary = "Confirm a suggested match.",
+    request_body = DecisionBody,
+    responses((status = 200, description = "The decision", body = serde_json::Value))
+)]
 async fn confirm(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -176,6 +215,14 @@ async fn confirm(
     decide(s, c, DecisionKind::Confirm, b).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reconciliation/unlink",
+    tag = "register",
+    summary = "Undo a link.",
+    request_body = DecisionBody,
+    responses((status = 200, description = "The decision", body = serde_json::Value))
+)]
 async fn unlink(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -183,3 +230,8 @@ async fn unlink(
 ) -> ApiResult<impl IntoResponse> {
     decide(s, c, DecisionKind::Unlink, b).await
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(summary, review, run, link, confirm, unlink))]
+pub struct Api;

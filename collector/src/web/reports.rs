@@ -32,6 +32,13 @@ async fn visible(s: &AppState, c: &Caller) -> ApiResult<Vec<ReportFile>> {
     Ok(all)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports",
+    tag = "reports",
+    summary = "Archived reports the caller may fetch.",
+    responses((status = 200, description = "Reports", body = serde_json::Value))
+)]
 async fn list(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -39,6 +46,14 @@ async fn list(
     Ok(Json(visible(&s, &c).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{id}/download",
+    tag = "reports",
+    summary = "One report file (PDF, XLSX or HTML).",
+    params(("id" = i64, Path, description = "Report file id")),
+    responses((status = 200, description = "The file"))
+)]
 async fn download(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -68,7 +83,7 @@ async fn download(
 }
 
 /// Body of "generate now".
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateBody {
     /// `2026-10` or `2026-Q4`.
@@ -77,7 +92,9 @@ pub struct GenerateBody {
     pub opd: Option<String>,
     /// `["pdf", "html", "xlsx"]`; default `[reports] formats`.
     pub formats: Option<Vec<String>>,
+    /// `id` (default) or `en`.
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub lang: Lang,
 }
 
@@ -120,6 +137,14 @@ async fn make(
     Ok((files, note))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    tag = "reports",
+    summary = "Generate a report now.",
+    request_body = GenerateBody,
+    responses((status = 200, description = "The files made", body = serde_json::Value))
+)]
 async fn generate(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -208,3 +233,8 @@ async fn page(
         body,
     )))
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, download, generate))]
+pub struct Api;

@@ -36,6 +36,7 @@ async fn api() -> Api {
         auth: Default::default(),
         snmp_profiles: Default::default(),
         policy_now: Default::default(),
+        snapshots: Default::default(),
         reports: Arc::new(Archive {
             config: Default::default(),
             dir: archive.path().to_path_buf(),

@@ -4,6 +4,7 @@
 
 use super::access::Caller;
 use super::layout::{self, href, Nav, Page};
+use super::snapshot::City;
 use super::{ApiResult, AppState};
 use crate::i18n::Lang;
 use crate::network::health;
@@ -53,35 +54,49 @@ async fn page(
     headers: HeaderMap,
 ) -> ApiResult<Html<String>> {
     let l = layout::lang(p.lang.as_deref(), &headers);
+    let city = s
+        .snapshots
+        .city(|| async {
+            Ok(City {
+                hosts_by_opd: s.store.hosts_by_opd().await?,
+                summary: s
+                    .store
+                    .reconcile_summary(&s.reconcile.rules.ict_prefix)
+                    .await?,
+                latest_net: s.store.latest_net().await?,
+                hosts: {
+                    let mut hosts = s.store.hosts().await?;
+                    hosts.sort_by(|a, b| (&a.opd, &a.hostname).cmp(&(&b.opd, &b.hostname)));
+                    hosts
+                },
+            })
+        })
+        .await?;
     let mut by_opd: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for o in s.store.hosts_by_opd().await? {
+    for o in &city.hosts_by_opd {
         if c.sees(&o.opd) {
-            by_opd.insert(o.opd, (o.online, o.offline));
+            by_opd.insert(o.opd.clone(), (o.online, o.offline));
         }
     }
-    let summary = s
-        .store
-        .reconcile_summary(&s.reconcile.rules.ict_prefix)
-        .await?;
-    let opds: Vec<ReconcileCounts> = summary
+    let opds: Vec<&ReconcileCounts> = city
+        .summary
         .opds
-        .into_iter()
+        .iter()
         .filter(|o| c.sees(&o.kode_lokasi))
         .collect();
     for o in &opds {
         by_opd.entry(o.kode_lokasi.clone()).or_default();
     }
-    let latest = s.store.latest_net().await?;
     let now = Utc::now();
-    let nets: BTreeMap<String, health::OpdNet> = health::opd_views(&latest, now, &s.network)
-        .into_iter()
-        .filter(|v| c.sees(&v.opd))
-        .map(|v| (v.opd.clone(), v))
-        .collect();
-    let services = health::services(&latest, now, &s.network);
-    let mut hosts = s.store.hosts().await?;
-    hosts.retain(|h| c.sees(&h.opd));
-    hosts.sort_by(|a, b| (&a.opd, &a.hostname).cmp(&(&b.opd, &b.hostname)));
+    let nets: BTreeMap<String, health::OpdNet> =
+        health::opd_views(&city.latest_net, now, &s.network)
+            .into_iter()
+            .filter(|v| c.sees(&v.opd))
+            .map(|v| (v.opd.clone(), v))
+            .collect();
+    let services = health::services(&city.latest_net, now, &s.network);
+    let hosts: Vec<&crate::store::HostSummary> =
+        city.hosts.iter().filter(|h| c.sees(&h.opd)).collect();
 
     // City totals from what this caller may see.
     let mut flags: BTreeMap<&str, u64> = BTreeMap::new();
@@ -104,7 +119,7 @@ async fn page(
     let total: u64 = by_opd.values().map(|v| v.0 + v.1).sum();
     let down = services.iter().filter(|s| s.down).count();
     let counts: BTreeMap<&str, &ReconcileCounts> =
-        opds.iter().map(|o| (o.kode_lokasi.as_str(), o)).collect();
+        opds.iter().map(|o| (o.kode_lokasi.as_str(), *o)).collect();
 
     let body = html! {
         div.cards {
@@ -186,7 +201,7 @@ async fn page(
     )))
 }
 
-pub fn host_table(l: Lang, hosts: &[crate::store::HostSummary]) -> Markup {
+pub fn host_table(l: Lang, hosts: &[&crate::store::HostSummary]) -> Markup {
     let pct = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.0}%"));
     html! {
         div.scroll { table #hosts {

@@ -57,6 +57,14 @@ pub async fn visible_device(
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no SNMP device {id}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/snmp/devices/{id}/interfaces/{ifindex}/history",
+    tag = "snmp",
+    summary = "An interface's utilization and errors over time.",
+    params(("id" = String, Path, description = "Device id"), ("ifindex" = String, Path, description = "Interface index"), ("window" = Option<String>, Query, description = "`24h` (default) or `7d`")),
+    responses((status = 200, description = "Series", body = serde_json::Value))
+)]
 async fn history(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -106,6 +114,14 @@ struct DeviceQuery {
     opd: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/snmp/devices",
+    tag = "snmp",
+    summary = "SNMP devices polled.",
+    params(("opd" = Option<String>, Query, description = "Kode lokasi")),
+    responses((status = 200, description = "Devices", body = serde_json::Value))
+)]
 async fn devices(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -116,6 +132,14 @@ async fn devices(
     Ok(Json(list))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/snmp/devices/{id}/interfaces",
+    tag = "snmp",
+    summary = "A device's interfaces.",
+    params(("id" = String, Path, description = "Device id")),
+    responses((status = 200, description = "Interfaces", body = serde_json::Value))
+)]
 async fn interfaces(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -130,3 +154,8 @@ async fn interfaces(
         )),
     }
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(devices, interfaces, history))]
+pub struct Api;

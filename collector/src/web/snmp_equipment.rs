@@ -21,6 +21,13 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/snmp/equipment", get(list).put(put).delete(delete))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/snmp/equipment",
+    tag = "snmp",
+    summary = "Register equipment polled by SNMP.",
+    responses((status = 200, description = "Rows", body = serde_json::Value))
+)]
 async fn list(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -40,6 +47,14 @@ async fn opd_of(s: &AppState) -> anyhow::Result<HashMap<String, String>> {
         .collect())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/snmp/equipment",
+    tag = "snmp",
+    summary = "Add or replace equipment rows by asset key, all or none.",
+    request_body(content = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "Rows now stored", body = serde_json::Value))
+)]
 async fn put(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -99,6 +114,14 @@ struct KeyQuery {
     asset_key: String,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/snmp/equipment",
+    tag = "snmp",
+    summary = "Stop polling one asset.",
+    params(("asset_key" = String, Query, description = "Register key")),
+    responses((status = 200, description = "What was removed", body = serde_json::Value))
+)]
 async fn delete(
     State(s): State<AppState>,
     Extension(c): Extension<Caller>,
@@ -130,3 +153,8 @@ async fn delete(
     };
     Ok((Extension(note), StatusCode::NO_CONTENT))
 }
+
+/// This module's part of `/openapi.json`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, put, delete))]
+pub struct Api;

@@ -84,6 +84,7 @@ async fn equipment_is_scoped_checked_and_audited_without_secrets() {
         snmp_profiles: Arc::new(profiles),
         policy_now: Default::default(),
         reports: Default::default(),
+        snapshots: Default::default(),
         auth: Default::default(),
     });
     let row = |profile: &str| json!([{"asset_key": "SW-INTI", "ip": "10.0.0.2", "profile": profile, "agent_id": "poller"}]);

@@ -92,16 +92,24 @@ async fn list(
         opd: f.opd.clone().filter(|o| !o.is_empty()),
         ..Default::default()
     };
-    let mut flags = s.store.flags(filter).await?;
-    flags.retain(|x| c.sees(&x.opd));
-    if let Some(days) = f.age {
-        let before = Utc::now() - Duration::days(days.into());
-        flags.retain(|x| x.opened_at <= before);
-    }
+    let key = (
+        filter.state.clone(),
+        filter.kind.clone(),
+        filter.opd.clone(),
+    );
+    let all = s
+        .snapshots
+        .flags(&key, || async { s.store.flags(filter).await })
+        .await?;
+    let before = f.age.map(|days| Utc::now() - Duration::days(days.into()));
+    let flags: Vec<&Flag> = all
+        .iter()
+        .filter(|x| c.sees(&x.opd) && before.is_none_or(|b| x.opened_at <= b))
+        .collect();
     let total = flags.len();
     let pages = total.div_ceil(PAGE).max(1);
     let page = f.page.unwrap_or(1).clamp(1, pages);
-    let shown: Vec<&Flag> = flags.iter().skip((page - 1) * PAGE).take(PAGE).collect();
+    let shown = flags.iter().skip((page - 1) * PAGE).take(PAGE);
     let query = f.query();
     let at_page = |n: usize| {
         let sep = if query.is_empty() { "" } else { "&" };
