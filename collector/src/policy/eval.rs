@@ -6,8 +6,8 @@
 //! hosts share most of their process and package names, so 10,000 hosts cost a few thousand
 //! glob matches, not millions.
 
-use super::sustained;
 use super::model::{Category, Exemption, PolicyKind, Proto};
+use super::sustained;
 use super::Policy;
 use crate::reconcile::fasthash::FastMap;
 use crate::reconcile::{Finding, FlagKind, SubjectKind};
