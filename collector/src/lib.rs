@@ -3,10 +3,13 @@
 
 pub mod auth;
 pub mod broker;
+pub mod broker_config;
 pub mod config;
 pub mod config_push;
 pub mod demo;
 pub mod enroll;
+pub mod pki;
+pub mod pki_cli;
 pub mod i18n;
 pub mod ingest;
 pub mod jobs;

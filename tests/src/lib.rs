@@ -17,6 +17,7 @@ pub mod impair;
 pub mod mqtt;
 pub mod netns;
 pub mod process;
+pub mod secure;
 pub mod prometheus;
 pub mod snmp;
 pub mod tls;

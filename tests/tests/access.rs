@@ -43,6 +43,7 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str, report_b: i64) ->
         | ("POST", "/login")
         | ("POST", "/logout")
         | ("GET", "/api/v1/health")
+        | ("POST", "/api/v1/enroll")
         | ("GET", "/metrics")
         | ("GET", "/api/v1/me") => c(route.into(), None, Skip),
         ("GET", "/") => c("/".into(), None, ListWithoutB),

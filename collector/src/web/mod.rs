@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent_config::routes())
         .merge(login::routes())
         .merge(reports::routes())
+        .merge(crate::enroll::api::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,

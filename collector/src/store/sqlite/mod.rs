@@ -7,6 +7,7 @@
 //! Batching keeps the fsync cost per message small.
 
 mod accounts;
+mod enrollment;
 pub mod equipment;
 mod facts;
 mod flags;
@@ -453,6 +454,8 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod accounts_tests;
+#[cfg(test)]
+mod enrollment_tests;
 #[cfg(test)]
 mod bench_tests;
 #[cfg(test)]
