@@ -40,7 +40,8 @@ fn agent_certificates_take_only_the_key_from_the_request() {
     let der = super::pem_der(&issued.cert_pem).unwrap();
     let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
     assert_eq!(cert.subject().to_string(), "CN=pc-17, O=Pantau agent");
-    assert_eq!(cert.public_key().raw, key.public_key_der());
+    use rcgen::PublicKeyData;
+    assert_eq!(cert.public_key().raw, key.subject_public_key_info());
     let eku = cert.extended_key_usage().unwrap().unwrap().value;
     assert!(eku.client_auth && !eku.server_auth);
     assert_eq!(hex(cert.raw_serial()), issued.serial);
