@@ -52,7 +52,19 @@ fn an_agent_writes_and_reads_only_its_own_topics() {
         rig.broker_log()
     );
 
-    // Config: the collector publishes each agent's config retained. A reads its own...
+    // Config: the collector publishes each agent's config retained, once there is one. A
+    // reads its own...
+    let set = rig.curl(&[
+        "--fail",
+        "-X",
+        "PUT",
+        "-H",
+        "content-type: application/json",
+        "--data",
+        r#"{"net": {"interval_s": 45}}"#,
+        "/api/v1/agent-config/global",
+    ]);
+    assert!(set.status.success(), "{}", out(&set));
     let own_config = format!("pantau/v1/{a}/config");
     let got_own = wait_until(PATIENCE, || {
         out(&rig.sub_as(&a_cert, &a_key, &own_config, 2)).contains(&own_config)
