@@ -78,7 +78,10 @@ mod tests {
     fn only_loopback_unless_unconfined() {
         let lan = "10.1.2.3:1883".parse().unwrap();
         let e = super::check_listen(lan, false).unwrap_err().to_string();
-        assert!(e.contains("no topic ACLs") && e.contains("--embedded-broker-unconfined"), "{e}");
+        assert!(
+            e.contains("no topic ACLs") && e.contains("--embedded-broker-unconfined"),
+            "{e}"
+        );
         assert!(super::check_listen(lan, true).is_ok());
         assert!(super::check_listen("127.0.0.1:1883".parse().unwrap(), false).is_ok());
         assert!(super::check_listen("[::1]:1883".parse().unwrap(), false).is_ok());

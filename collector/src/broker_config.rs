@@ -142,10 +142,7 @@ mod tests {
         );
         // Nothing with a wildcard for agents: no `#`, no other agent's segment.
         assert!(!a.contains('#') || a.lines().all(|l| l.starts_with('#') || !l.contains('#')));
-        let collector: Vec<&str> = a
-            .lines()
-            .skip_while(|l| !l.starts_with("user "))
-            .collect();
+        let collector: Vec<&str> = a.lines().skip_while(|l| !l.starts_with("user ")).collect();
         assert_eq!(
             collector,
             [
@@ -181,7 +178,10 @@ mod tests {
             assert!(settings.contains(&want), "{want} missing:\n{c}");
         }
         assert_eq!(
-            settings.iter().filter(|l| l.starts_with("listener")).count(),
+            settings
+                .iter()
+                .filter(|l| l.starts_with("listener"))
+                .count(),
             1,
             "one listener, the TLS one"
         );

@@ -196,7 +196,11 @@ async fn writer(
             let key = match topic::parse(&p.topic) {
                 Ok((agent, _)) if keys.is_revoked(agent).await => {
                     tel.rejected(pantau_proto::RejectReason::Revoked.label());
-                    tracing::warn!(reason = "revoked", "rejected message of revoked agent {agent} on {}", p.topic);
+                    tracing::warn!(
+                        reason = "revoked",
+                        "rejected message of revoked agent {agent} on {}",
+                        p.topic
+                    );
                     continue;
                 }
                 Ok((agent, _)) => keys.get(agent, &tel).await,

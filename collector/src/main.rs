@@ -1,8 +1,8 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
 use pantau_collector::{
-    config, demo, enroll, network_cli, pki_cli, policy_cli, reconcile_cli, register, report,
-    serve, snmp_cli, store, user_cli,
+    config, demo, enroll, network_cli, pki_cli, policy_cli, reconcile_cli, register, report, serve,
+    snmp_cli, store, user_cli,
 };
 
 use pantau_collector::i18n::Lang;

@@ -106,8 +106,14 @@ pub fn run(cmd: PkiCommand) -> anyhow::Result<()> {
             println!("CA created in {}", dir.display());
             println!("  {}", ca.subject());
             println!("  SHA-256 fingerprint: {}", ca.fingerprint());
-            println!("  key: {} (0600: keep it secret and backed up)", pki.ca_key().display());
-            println!("next: pantau-collector pki issue server --dir {} --dns NAME --ip ADDRESS", dir.display());
+            println!(
+                "  key: {} (0600: keep it secret and backed up)",
+                pki.ca_key().display()
+            );
+            println!(
+                "next: pantau-collector pki issue server --dir {} --dns NAME --ip ADDRESS",
+                dir.display()
+            );
             Ok(())
         }
         PkiCommand::Show { dir } => {

@@ -17,8 +17,8 @@ pub mod impair;
 pub mod mqtt;
 pub mod netns;
 pub mod process;
-pub mod secure;
 pub mod prometheus;
+pub mod secure;
 pub mod snmp;
 pub mod tls;
 

@@ -67,11 +67,21 @@ impl SecureRig {
             .expect("tempdir");
         let c = bin("pantau-collector");
         let pki = dir.path().join("pki");
-        ok(&c, &["pki", "init", "--dir", &s(&pki), "--name", "Kota Uji"]);
+        ok(
+            &c,
+            &["pki", "init", "--dir", &s(&pki), "--name", "Kota Uji"],
+        );
         ok(
             &c,
             &[
-                "pki", "issue", "server", "--dir", &s(&pki), "--dns", "localhost", "--ip",
+                "pki",
+                "issue",
+                "server",
+                "--dir",
+                &s(&pki),
+                "--dns",
+                "localhost",
+                "--ip",
                 "127.0.0.1",
             ],
         );
@@ -88,8 +98,16 @@ impl SecureRig {
         ok(
             &c,
             &[
-                "broker-config", "mosquitto", "--out", &s(&broker_dir), "--pki-dir", &s(&pki),
-                "--listen", "127.0.0.1", "--port", &mqtt_port.to_string(),
+                "broker-config",
+                "mosquitto",
+                "--out",
+                &s(&broker_dir),
+                "--pki-dir",
+                &s(&pki),
+                "--listen",
+                "127.0.0.1",
+                "--port",
+                &mqtt_port.to_string(),
             ],
         );
         let broker_conf = broker_dir.join("mosquitto.conf");
@@ -129,7 +147,13 @@ impl SecureRig {
         let out = run(
             &c,
             &[
-                "user", "add", ADMIN.0, "--role", "admin", "--password-stdin", "--config",
+                "user",
+                "add",
+                ADMIN.0,
+                "--role",
+                "admin",
+                "--password-stdin",
+                "--config",
                 &s(&config),
             ],
             Some(&format!("{}\n", ADMIN.1)),
@@ -156,9 +180,15 @@ impl SecureRig {
         rig.collector.spawn(cmd);
         let up = wait_until(Duration::from_secs(60), || {
             rig.collector.assert_running();
-            rig.curl(&["-o", "/dev/null", "/api/v1/health"]).status.success()
+            rig.curl(&["-o", "/dev/null", "/api/v1/health"])
+                .status
+                .success()
         });
-        assert!(up, "collector never answered over HTTPS:\n{}", rig.collector.log_text());
+        assert!(
+            up,
+            "collector never answered over HTTPS:\n{}",
+            rig.collector.log_text()
+        );
         rig
     }
 
@@ -186,7 +216,8 @@ impl SecureRig {
     }
 
     pub fn broker_log(&self) -> String {
-        std::fs::read_to_string(self.broker_conf.with_file_name("mosquitto.log")).unwrap_or_default()
+        std::fs::read_to_string(self.broker_conf.with_file_name("mosquitto.log"))
+            .unwrap_or_default()
     }
 
     pub fn collector_url(&self) -> String {
@@ -197,7 +228,13 @@ impl SecureRig {
     pub fn curl(&self, args: &[&str]) -> Output {
         let (path, rest) = args.split_last().expect("a path");
         let out = Command::new("curl")
-            .args(["-sS", "--max-time", "10", "--cacert", &s(&self.pki.join("ca.pem"))])
+            .args([
+                "-sS",
+                "--max-time",
+                "10",
+                "--cacert",
+                &s(&self.pki.join("ca.pem")),
+            ])
             .args(["-u", &format!("{}:{}", ADMIN.0, ADMIN.1)])
             .args(rest)
             .arg(format!("{}{path}", self.collector_url()))
@@ -273,9 +310,23 @@ impl SecureRig {
     }
 
     /// `mosquitto_pub` with the certificate in `dir` (`tls.pem`/`tls.key`, or `collector`'s).
-    pub fn pub_as(&self, cert: &Path, key: &Path, topic: &str, payload: &str, retain: bool) -> Output {
+    pub fn pub_as(
+        &self,
+        cert: &Path,
+        key: &Path,
+        topic: &str,
+        payload: &str,
+        retain: bool,
+    ) -> Output {
         let mut a = self.mqtt_args(cert, key);
-        a.extend(["-t".into(), topic.into(), "-m".into(), payload.into(), "-q".into(), "1".into()]);
+        a.extend([
+            "-t".into(),
+            topic.into(),
+            "-m".into(),
+            payload.into(),
+            "-q".into(),
+            "1".into(),
+        ]);
         if retain {
             a.push("-r".into());
         }
@@ -316,7 +367,10 @@ impl SecureRig {
 
     /// The collector's own client certificate and key.
     pub fn collector_cert(&self) -> (PathBuf, PathBuf) {
-        (self.pki.join("collector.pem"), self.pki.join("collector.key"))
+        (
+            self.pki.join("collector.pem"),
+            self.pki.join("collector.key"),
+        )
     }
 
     /// Start `pantau-agent run` for an enrolled folder, reporting every second.
@@ -348,5 +402,9 @@ impl SecureRig {
 
 /// `pantau_ingest_rejected_total{reason="..."}` in Prometheus text.
 pub fn rejected(metrics: &str, reason: &str) -> f64 {
-    crate::http::prom_value(metrics, "pantau_ingest_rejected_total", &[("reason", reason)])
+    crate::http::prom_value(
+        metrics,
+        "pantau_ingest_rejected_total",
+        &[("reason", reason)],
+    )
 }

@@ -36,16 +36,31 @@ fn an_agent_writes_and_reads_only_its_own_topics() {
         std::thread::scope(|s| {
             let h = s.spawn(move || rig_ref.sub_as(&c_cert, &c_key, "pantau/v1/+/metrics", 6));
             std::thread::sleep(Duration::from_secs(2));
-            let own = rig.pub_as(&a_cert, &a_key, &format!("pantau/v1/{a}/metrics"), "from-a-own", false);
+            let own = rig.pub_as(
+                &a_cert,
+                &a_key,
+                &format!("pantau/v1/{a}/metrics"),
+                "from-a-own",
+                false,
+            );
             assert!(own.status.success(), "{}", out(&own));
-            let other = rig.pub_as(&a_cert, &a_key, &format!("pantau/v1/{b}/metrics"), "from-a-as-b", false);
+            let other = rig.pub_as(
+                &a_cert,
+                &a_key,
+                &format!("pantau/v1/{b}/metrics"),
+                "from-a-as-b",
+                false,
+            );
             // Mosquitto acknowledges and drops it (MQTT 3.1.1 has no refusal code).
             let _ = other;
             h.join().unwrap()
         })
     };
     let seen = out(&watcher);
-    assert!(seen.contains("from-a-own"), "the collector's account saw nothing: {seen}");
+    assert!(
+        seen.contains("from-a-own"),
+        "the collector's account saw nothing: {seen}"
+    );
     assert!(
         !seen.contains("from-a-as-b"),
         "A published under B's topic: {seen}\n{}",
@@ -84,7 +99,10 @@ fn an_agent_writes_and_reads_only_its_own_topics() {
     // A may not write its own config either (only the collector publishes configs).
     let _ = rig.pub_as(&a_cert, &a_key, &own_config, "{\"evil\":1}", true);
     let after = out(&rig.sub_as(&c_cert, &c_key, &own_config, 2));
-    assert!(!after.contains("evil"), "A overwrote its own config: {after}");
+    assert!(
+        !after.contains("evil"),
+        "A overwrote its own config: {after}"
+    );
 
     // No certificate, no connection.
     let anon = std::process::Command::new("mosquitto_sub")
@@ -121,7 +139,13 @@ fn a_revoked_agent_is_refused_by_the_broker_and_the_collector() {
     rig.reload_broker();
     agent.kill();
     let (a_cert, a_key) = cert(&a_dir);
-    let refused = rig.pub_as(&a_cert, &a_key, &format!("pantau/v1/{a}/metrics"), "x", false);
+    let refused = rig.pub_as(
+        &a_cert,
+        &a_key,
+        &format!("pantau/v1/{a}/metrics"),
+        "x",
+        false,
+    );
     assert!(
         !refused.status.success(),
         "the broker accepted a revoked certificate: {}\n{}",
@@ -130,12 +154,28 @@ fn a_revoked_agent_is_refused_by_the_broker_and_the_collector() {
     );
     // Another agent is unaffected.
     let (b_cert, b_key) = cert(&b_dir);
-    let fine = rig.pub_as(&b_cert, &b_key, &format!("pantau/v1/{b}/metrics"), "x", false);
+    let fine = rig.pub_as(
+        &b_cert,
+        &b_key,
+        &format!("pantau/v1/{b}/metrics"),
+        "x",
+        false,
+    );
     assert!(fine.status.success(), "{}", out(&fine));
     let list = out(&rig.cli(&["agents", "list"]));
-    let line = list.lines().find(|l| l.starts_with(&a)).unwrap_or_else(|| panic!("{list}"));
-    assert!(line.contains("revoked") && line.contains("PC dicuri"), "{line}");
-    assert!(list.lines().any(|l| l.starts_with(&b) && l.contains("active")), "{list}");
+    let line = list
+        .lines()
+        .find(|l| l.starts_with(&a))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(
+        line.contains("revoked") && line.contains("PC dicuri"),
+        "{line}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(&b) && l.contains("active")),
+        "{list}"
+    );
 }
 
 #[test]
@@ -184,7 +224,13 @@ fn forged_and_replayed_envelopes_from_a_valid_agent_are_rejected() {
         pantau_proto::Kind::Metrics,
         &env["body"],
     );
-    let r = rig.pub_as(&a_cert, &a_key, &topic, &serde_json::to_string(&forged).unwrap(), false);
+    let r = rig.pub_as(
+        &a_cert,
+        &a_key,
+        &topic,
+        &serde_json::to_string(&forged).unwrap(),
+        false,
+    );
     assert!(r.status.success(), "{}", out(&r));
 
     let counted = wait_until(Duration::from_secs(30), || {

@@ -31,7 +31,10 @@ fn an_enrolled_agent_reports_over_mqtts_with_its_own_certificate() {
     {
         use std::os::unix::fs::PermissionsExt;
         for key in ["agent.key", "tls.key"] {
-            let mode = std::fs::metadata(dir.join(key)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(key))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{key}");
         }
     }
@@ -75,7 +78,10 @@ fn an_enrolled_agent_reports_over_mqtts_with_its_own_certificate() {
         .unwrap_or_else(|| panic!("no audit line for {id}: {audit}"));
     assert_eq!(line["outcome"], "ok");
     let list = String::from_utf8_lossy(&rig.cli(&["enroll", "token", "list"]).stdout).into_owned();
-    assert!(list.contains("1/1") && list.contains("token_used"), "{list}");
+    assert!(
+        list.contains("1/1") && list.contains("token_used"),
+        "{list}"
+    );
     agent.kill();
 }
 
@@ -118,7 +124,10 @@ fn refused_enrollments_say_why_and_write_nothing() {
         .and_then(|l| l.split('\t').next())
         .unwrap_or_else(|| panic!("{list}"))
         .to_owned();
-    assert!(rig.cli(&["enroll", "token", "revoke", &id]).status.success());
+    assert!(rig
+        .cli(&["enroll", "token", "revoke", &id])
+        .status
+        .success());
     let e = try_enroll("revoked", &cut, Some(&fp), "id");
     assert!(e.contains("sudah dicabut"), "{e}");
 
@@ -140,7 +149,11 @@ fn refused_enrollments_say_why_and_write_nothing() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("tidak dapat dihubungi"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("tidak dapat dihubungi"),
+        "{}",
+        stderr(&out)
+    );
     // The good token was never used by those attempts.
     let ok_dir = scratch.path().join("good");
     let out = rig.enroll(&ok_dir, &good, Some(&fp), "id");
@@ -186,5 +199,9 @@ fn two_pcs_racing_for_a_single_use_token_one_wins() {
         assert!(stderr(o).contains("sudah terpakai"), "{}", stderr(o));
     }
     let agents = String::from_utf8_lossy(&rig.cli(&["agents", "list"]).stdout).into_owned();
-    assert_eq!(agents.lines().filter(|l| l.starts_with(OPD)).count(), 1, "{agents}");
+    assert_eq!(
+        agents.lines().filter(|l| l.starts_with(OPD)).count(),
+        1,
+        "{agents}"
+    );
 }

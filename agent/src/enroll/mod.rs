@@ -156,7 +156,10 @@ fn post(
     let refusal: EnrollError = serde_json::from_slice(&body).map_err(|_| {
         Msg::BadAnswer(format!(
             "{status}: {}",
-            String::from_utf8_lossy(&body).chars().take(200).collect::<String>()
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(200)
+                .collect::<String>()
         ))
         .err(l)
     })?;
@@ -184,7 +187,10 @@ fn write_identity(
     a: &EnrollResponse,
 ) -> anyhow::Result<Enrolled> {
     if !pantau_proto::topic::valid_agent_id(&a.agent_id) {
-        anyhow::bail!("the collector assigned an invalid agent id {:?}", a.agent_id);
+        anyhow::bail!(
+            "the collector assigned an invalid agent id {:?}",
+            a.agent_id
+        );
     }
     let dir = &o.config_dir;
     std::fs::create_dir_all(dir)

@@ -130,7 +130,10 @@ mod tests {
         let h = "ab".repeat(32);
         let colons = vec!["AB"; 32].join(":");
         assert_eq!(super::normalize(&colons).as_deref(), Some(h.as_str()));
-        assert_eq!(super::normalize(&format!("sha256:{h}")).as_deref(), Some(h.as_str()));
+        assert_eq!(
+            super::normalize(&format!("sha256:{h}")).as_deref(),
+            Some(h.as_str())
+        );
         assert_eq!(super::normalize("abc"), None);
     }
 }

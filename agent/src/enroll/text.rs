@@ -13,7 +13,10 @@ pub enum Msg {
     BadFingerprint(String),
     BadUrl(String, String),
     Exists(PathBuf),
-    Fingerprint { want: String, seen: Vec<String> },
+    Fingerprint {
+        want: String,
+        seen: Vec<String>,
+    },
     Untrusted(String, String),
     Unreachable(String, String),
     BadAnswer(String),

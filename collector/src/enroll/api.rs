@@ -103,7 +103,15 @@ async fn enroll(
     }
     if let Some(ip) = &ip {
         if svc.per_ip.check_key(ip).is_err() {
-            audit(&*s.store, "-", "-", "rate_limited", &ip, serde_json::json!({})).await;
+            audit(
+                &*s.store,
+                "-",
+                "-",
+                "rate_limited",
+                &ip,
+                serde_json::json!({}),
+            )
+            .await;
             return refuse(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
@@ -173,17 +181,16 @@ async fn handle(
         Some(t) => t.problem(now),
     };
     if let Some(p) = problem {
-        let target = token.as_ref().map_or("-".into(), |t| format!("token {}", t.id));
+        let target = token
+            .as_ref()
+            .map_or("-".into(), |t| format!("token {}", t.id));
         let detail = serde_json::json!({ "code": p.code(), "hostname": hostname });
         audit(&*s.store, "-", &target, "refused", &ip, detail).await;
         return Ok(Err(token_refusal(p)));
     }
     let token = token.expect("checked above");
     let agent_id = new_agent_id(&token.opd);
-    let issued = match svc
-        .ca
-        .sign_agent(&agent_id, &req.csr, svc.config.cert_days)
-    {
+    let issued = match svc.ca.sign_agent(&agent_id, &req.csr, svc.config.cert_days) {
         Ok(i) => i,
         Err(e) => {
             return Ok(Err(refuse(StatusCode::BAD_REQUEST, "bad_request", e)));

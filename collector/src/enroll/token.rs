@@ -97,7 +97,10 @@ mod tests {
         let now = Utc::now();
         let (t1, n1) = create(" 82.71 ", 1, Duration::days(7), "admin", now).unwrap();
         let (t2, _) = create("82.71", 1, Duration::days(7), "admin", now).unwrap();
-        assert!(t1.starts_with(PREFIX) && t1.len() == PREFIX.len() + 43, "{t1}");
+        assert!(
+            t1.starts_with(PREFIX) && t1.len() == PREFIX.len() + 43,
+            "{t1}"
+        );
         assert_ne!(t1, t2);
         assert_eq!(n1.hash, hash(&t1));
         assert!(!n1.hash.contains(&t1[PREFIX.len()..]));
@@ -122,7 +125,10 @@ mod tests {
             revoked_at: None,
         };
         assert_eq!(t.problem(now), None);
-        assert_eq!(t.problem(now + Duration::seconds(1)), Some(TokenProblem::Expired));
+        assert_eq!(
+            t.problem(now + Duration::seconds(1)),
+            Some(TokenProblem::Expired)
+        );
         t.uses = 2;
         assert_eq!(t.problem(now), Some(TokenProblem::UsedUp));
         t.revoked_at = Some(now);

@@ -26,8 +26,7 @@ pub fn pem(ca: &Ca, revoked: &[Revoked]) -> anyhow::Result<String> {
             .ok_or_else(|| anyhow::anyhow!("stored serial {:?} is not hex", r.serial))?;
         revoked_certs.push(RevokedCertParams {
             serial_number: rcgen::SerialNumber::from_slice(&bytes),
-            revocation_time: OffsetDateTime::from_unix_timestamp(r.at.timestamp())
-                .unwrap_or(now),
+            revocation_time: OffsetDateTime::from_unix_timestamp(r.at.timestamp()).unwrap_or(now),
             reason_code: Some(RevocationReason::CessationOfOperation),
             invalidity_date: None,
         });

@@ -126,8 +126,9 @@ impl Pki {
             .with_context(|| format!("{}: not a usable private key", self.ca_key().display()))?;
         let der = pem_der(&pem)
             .with_context(|| format!("{}: no CERTIFICATE block", self.ca_cert().display()))?;
-        let issuer = Issuer::from_ca_cert_pem(&pem, key)
-            .with_context(|| format!("{}: not a usable CA certificate", self.ca_cert().display()))?;
+        let issuer = Issuer::from_ca_cert_pem(&pem, key).with_context(|| {
+            format!("{}: not a usable CA certificate", self.ca_cert().display())
+        })?;
         Ok(Ca { pem, der, issuer })
     }
 
@@ -146,10 +147,7 @@ impl Pki {
             anyhow::bail!("give at least one --dns NAME or --ip ADDRESS the server is reached by");
         }
         let mut params = CertificateParams::default();
-        let cn = dns
-            .first()
-            .cloned()
-            .unwrap_or_else(|| ips[0].to_string());
+        let cn = dns.first().cloned().unwrap_or_else(|| ips[0].to_string());
         params.distinguished_name.push(DnType::CommonName, cn);
         for d in dns {
             params.subject_alt_names.push(SanType::DnsName(
@@ -275,10 +273,7 @@ const CSR_MAX: usize = 8 * 1024;
 /// Parse a PEM CSR and verify its self-signature: the requester holds the private key.
 pub fn check_csr(pem: &str) -> Result<CertificateSigningRequestParams, String> {
     if pem.len() > CSR_MAX {
-        return Err(format!(
-            "csr: {} bytes, more than {CSR_MAX}",
-            pem.len()
-        ));
+        return Err(format!("csr: {} bytes, more than {CSR_MAX}", pem.len()));
     }
     if !pem.contains("-----BEGIN CERTIFICATE REQUEST-----") {
         return Err("csr: no PEM block `CERTIFICATE REQUEST`".into());
@@ -288,7 +283,9 @@ pub fn check_csr(pem: &str) -> Result<CertificateSigningRequestParams, String> {
             "csr: the signature does not verify (the request was altered or not signed by its key)"
                 .to_string()
         }
-        rcgen::Error::UnsupportedExtension => "csr: carries an extension Pantau does not accept".into(),
+        rcgen::Error::UnsupportedExtension => {
+            "csr: carries an extension Pantau does not accept".into()
+        }
         e => format!("csr: {e}"),
     })
 }

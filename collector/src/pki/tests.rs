@@ -13,12 +13,19 @@ fn init_writes_a_ca_with_private_key_0600_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::new(dir.path().join("pki"));
     let ca = pki.init("Kota Uji").unwrap();
-    assert!(ca.subject().contains("Pantau CA Kota Uji"), "{}", ca.subject());
+    assert!(
+        ca.subject().contains("Pantau CA Kota Uji"),
+        "{}",
+        ca.subject()
+    );
     assert_eq!(ca.fingerprint().len(), 64);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(pki.ca_key()).unwrap().permissions().mode();
+        let mode = std::fs::metadata(pki.ca_key())
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     assert!(pki.crl().exists());
@@ -70,7 +77,11 @@ fn bad_requests_are_refused_with_the_field() {
     let e = ca.sign_agent("pc", &altered, 1).err().unwrap();
     assert!(e.contains("signature does not verify"), "{e}");
     let huge = "x".repeat(CSR_MAX + 1);
-    assert!(ca.sign_agent("pc", &huge, 1).err().unwrap().contains("more than"));
+    assert!(ca
+        .sign_agent("pc", &huge, 1)
+        .err()
+        .unwrap()
+        .contains("more than"));
 }
 
 #[test]
@@ -118,8 +129,8 @@ fn the_crl_lists_revoked_serials() {
     .unwrap();
     use rustls::pki_types::pem::PemObject;
     use x509_parser::prelude::FromDer;
-    let der = rustls::pki_types::CertificateRevocationListDer::from_pem_slice(text.as_bytes())
-        .unwrap();
+    let der =
+        rustls::pki_types::CertificateRevocationListDer::from_pem_slice(text.as_bytes()).unwrap();
     let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(&der).unwrap();
     let serials: Vec<String> = crl
         .iter_revoked_certificates()

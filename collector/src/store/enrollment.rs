@@ -119,8 +119,7 @@ pub trait EnrollStore: Send + Sync {
     async fn agent_rows(&self) -> Result<Vec<AgentRow>>;
     /// Revoke an agent: its messages are refused from now on. False if unknown or already
     /// revoked (the first revocation is kept).
-    async fn revoke_agent(&self, agent_id: &str, reason: &str, now: DateTime<Utc>)
-        -> Result<bool>;
+    async fn revoke_agent(&self, agent_id: &str, reason: &str, now: DateTime<Utc>) -> Result<bool>;
     /// Ids of revoked agents.
     async fn revoked_agents(&self) -> Result<Vec<String>>;
     /// Certificates of revoked agents, for the CRL: serial (hex) and revocation time.

@@ -119,7 +119,10 @@ fn enroll_with_token(
             token.id
         ],
     )?;
-    tx.execute("INSERT INTO hosts (agent_id) VALUES (?1)", [&agent.agent_id])?;
+    tx.execute(
+        "INSERT INTO hosts (agent_id) VALUES (?1)",
+        [&agent.agent_id],
+    )?;
     tx.execute(
         "INSERT INTO agent_certs (serial, agent_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4)",
         params![cert.serial, agent.agent_id, ts(now), ts(cert.not_after)],
@@ -227,7 +230,8 @@ impl EnrollStore for super::SqliteStore {
         now: DateTime<Utc>,
     ) -> anyhow::Result<bool> {
         let (id, reason) = (agent_id.to_owned(), reason.to_owned());
-        self.write(move |c| revoke_agent(c, &id, &reason, now)).await
+        self.write(move |c| revoke_agent(c, &id, &reason, now))
+            .await
     }
 
     async fn revoked_agents(&self) -> anyhow::Result<Vec<String>> {

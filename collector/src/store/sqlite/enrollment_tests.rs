@@ -52,9 +52,9 @@ async fn enroll(s: &SqliteStore, hash: &str, id: &str) -> Result<i64, TokenProbl
 
 /// A distinct serial per id (no rand crate in the collector's dev-dependencies).
 fn fastrand_u128(id: &str) -> u128 {
-    id.bytes()
-        .fold(0x1234_5678_u128, |h, b| h.wrapping_mul(31).wrapping_add(b as u128))
-        | (1 << 120)
+    id.bytes().fold(0x1234_5678_u128, |h, b| {
+        h.wrapping_mul(31).wrapping_add(b as u128)
+    }) | (1 << 120)
 }
 
 #[tokio::test]
@@ -70,7 +70,10 @@ async fn a_single_use_token_enrolls_one_agent_in_its_opd() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].opd, "82.71.03.02.01");
     assert_eq!(rows[0].token_id, Some(id));
-    assert!(s.agent("pc-2").await.unwrap().is_none(), "refused: nothing stored");
+    assert!(
+        s.agent("pc-2").await.unwrap().is_none(),
+        "refused: nothing stored"
+    );
     let t = &s.enroll_tokens().await.unwrap()[0];
     assert_eq!((t.uses, t.uses_allowed), (1, 1));
     assert_eq!(t.state(Utc::now()), "token_used");
@@ -114,10 +117,7 @@ async fn a_taken_agent_id_counts_no_use() {
         .unwrap();
     assert!(enroll(&s, "t", "pc-1").await.is_ok());
     let (a, c) = agent("pc-1");
-    assert!(s
-        .enroll_with_token("t", Utc::now(), &a, &c)
-        .await
-        .is_err());
+    assert!(s.enroll_with_token("t", Utc::now(), &a, &c).await.is_err());
     assert_eq!(s.enroll_token_by_hash("t").await.unwrap().unwrap().uses, 1);
 }
 

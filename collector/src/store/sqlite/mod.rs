@@ -455,9 +455,9 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod accounts_tests;
 #[cfg(test)]
-mod enrollment_tests;
-#[cfg(test)]
 mod bench_tests;
+#[cfg(test)]
+mod enrollment_tests;
 #[cfg(test)]
 pub(crate) mod equipment_tests;
 #[cfg(test)]
