@@ -227,7 +227,7 @@ impl SecureRig {
     /// curl over HTTPS trusting the Pantau CA, as the admin; the last argument is the path.
     pub fn curl(&self, args: &[&str]) -> Output {
         let (path, rest) = args.split_last().expect("a path");
-        let out = Command::new("curl")
+        Command::new("curl")
             .args([
                 "-sS",
                 "--max-time",
@@ -239,8 +239,7 @@ impl SecureRig {
             .args(rest)
             .arg(format!("{}{path}", self.collector_url()))
             .output()
-            .expect("run curl");
-        out
+            .expect("run curl")
     }
 
     pub fn get_json(&self, path: &str) -> Value {

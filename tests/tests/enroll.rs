@@ -205,3 +205,50 @@ fn two_pcs_racing_for_a_single_use_token_one_wins() {
         "{agents}"
     );
 }
+
+#[test]
+fn plain_http_is_refused_and_attempts_are_rate_limited() {
+    use pantau_tests::{post_json, Collector, Mosquitto};
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    pantau_tests::secure::ok(
+        &pantau_tests::bin("pantau-collector"),
+        &["pki", "init", "--dir", &pki.display().to_string()],
+    );
+    let enroll = |extra: &str| {
+        format!(
+            "\n[enroll]\npki_dir = {:?}\nbroker_url = \"mqtts://localhost:8883\"\n{extra}",
+            pki.display().to_string()
+        )
+    };
+    let body = serde_json::json!({"token": "pte_x", "public_key": "x", "csr": "x"});
+
+    // Without [http] tls_cert the token would cross the network in clear text: refused.
+    let b1 = Mosquitto::start();
+    let strict = Collector::start_with(&b1, &enroll(""));
+    let (code, v) = post_json(&strict.plain_url("/api/v1/enroll"), &body);
+    assert_eq!((code, v["code"].as_str()), (403, Some("plain_http")), "{v}");
+
+    // Allowed for a test, and limited per address like logins.
+    let b2 = Mosquitto::start();
+    let loose = Collector::start_with(&b2, &enroll("allow_plain_http = true\nper_minute_ip = 2\n"));
+    let url = loose.plain_url("/api/v1/enroll");
+    let answers: Vec<(u16, serde_json::Value)> = (0..3).map(|_| post_json(&url, &body)).collect();
+    let (code, v) = &answers[0];
+    assert_eq!(
+        (*code, v["code"].as_str()),
+        (400, Some("bad_request")),
+        "{answers:?}"
+    );
+    // A bad body names the field.
+    assert!(
+        v["error"].as_str().unwrap().starts_with("public_key:"),
+        "{v}"
+    );
+    let (code, v) = &answers[2];
+    assert_eq!(
+        (*code, v["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{answers:?}"
+    );
+}

@@ -108,7 +108,7 @@ async fn enroll(
                 "-",
                 "-",
                 "rate_limited",
-                &ip,
+                ip,
                 serde_json::json!({}),
             )
             .await;
@@ -119,7 +119,7 @@ async fn enroll(
             );
         }
     }
-    let answer = match handle(&s, &svc, &body, ip.as_deref()).await {
+    match handle(&s, &svc, &body, ip.as_deref()).await {
         Ok(Ok(r)) => Json(r).into_response(),
         Ok(Err(refusal)) => refusal,
         Err(e) => {
@@ -130,8 +130,7 @@ async fn enroll(
                 format!("enrollment failed on the collector: {e:#}"),
             )
         }
-    };
-    answer
+    }
 }
 
 async fn handle(

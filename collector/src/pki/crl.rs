@@ -49,7 +49,7 @@ pub fn write(pki: &Pki, ca: &Ca, revoked: &[Revoked]) -> anyhow::Result<()> {
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
