@@ -6,6 +6,7 @@
 //! [`runtime`] turns that into signed envelopes in the [`spool`]; the [`link`] delivers them.
 
 pub mod config;
+pub mod enroll;
 pub mod footprint;
 pub mod health;
 pub mod inventory;

@@ -94,6 +94,28 @@ enum Command {
         #[arg(long, hide = true, value_parser = clap::value_parser!(u32).range(2..=1000))]
         cycles: Option<u32>,
     },
+    /// Enroll this PC with the collector using a token from the Diskominfo admin: creates
+    /// the keys here (they never leave the PC), gets the agent id and client certificate,
+    /// and writes agent.toml, agent.key, tls.key, tls.pem and ca.pem into --config-dir.
+    Enroll {
+        /// The collector, e.g. https://kolektor.kota.go.id:8443
+        url: String,
+        /// The enrollment token (`pantau-collector enroll token create`).
+        #[arg(long)]
+        token: String,
+        /// SHA-256 of the Pantau CA (`pantau-collector pki show`): trust exactly that CA.
+        /// Without it, the platform's root certificates decide.
+        #[arg(long)]
+        ca_fingerprint: Option<String>,
+        #[arg(long, default_value = "/etc/pantau")]
+        config_dir: PathBuf,
+        /// State folder written into agent.toml (spool, seq); the systemd unit's.
+        #[arg(long, default_value = "/var/lib/pantau-agent")]
+        state_dir: PathBuf,
+        /// Language of messages: id (Bahasa Indonesia) or en.
+        #[arg(long, value_enum, default_value = "id")]
+        lang: pantau_agent::enroll::Lang,
+    },
     /// Check a config file and the key it names, print the effective settings, and exit.
     CheckConfig {
         #[arg(long, short, default_value = "/etc/pantau/agent.toml")]
@@ -194,6 +216,34 @@ fn real_main(cli: Cli) -> anyhow::Result<()> {
             },
             json,
         ),
+        Command::Enroll {
+            url,
+            token,
+            ca_fingerprint,
+            config_dir,
+            state_dir,
+            lang,
+        } => {
+            let done = pantau_agent::enroll::run(&pantau_agent::enroll::Options {
+                url,
+                token,
+                ca_fingerprint,
+                config_dir,
+                state_dir,
+                lang,
+            })?;
+            match lang {
+                pantau_agent::enroll::Lang::Id => println!(
+                    "Terdaftar sebagai {} (OPD {}). Konfigurasi: {}\nJalankan: systemctl enable --now pantau-agent",
+                    done.agent_id, done.opd, done.config.display()
+                ),
+                pantau_agent::enroll::Lang::En => println!(
+                    "Enrolled as {} (OPD {}). Config: {}\nStart it: systemctl enable --now pantau-agent",
+                    done.agent_id, done.opd, done.config.display()
+                ),
+            }
+            Ok(())
+        }
         Command::CheckConfig { config } => {
             let cfg = AgentConfig::load(&config)?;
             let id = Identity::load(&cfg.agent_id, &cfg.key_file)?;

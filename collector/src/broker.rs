@@ -1,14 +1,35 @@
 //! The embedded MQTT broker (rumqttd) for `demo` and one trusted LAN.
 //!
 //! rumqttd 0.20 has no topic ACLs, so any client on it could publish under another agent's
-//! topic. Signatures still stop forgery (see docs/security.md), but this broker is bound to
-//! loopback by default and is not offered by `serve`: a city runs Mosquitto with per-agent ACLs.
+//! topic and read every other agent's reports and pushed config (SNMP credentials included).
+//! Signatures still stop forgery (see docs/security.md), not reading. So it listens on
+//! loopback unless the operator says `--embedded-broker-unconfined`, with the reason printed;
+//! a city runs Mosquitto with the per-agent ACLs of `broker-config mosquitto`.
 
 use rumqttd::{Broker, Config, ConnectionSettings, RouterConfig, ServerSettings};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-pub fn start(listen: SocketAddr) -> anyhow::Result<()> {
+/// Why the embedded broker refuses a non-loopback address (printed with the refusal).
+pub const UNCONFINED: &str = "the embedded MQTT broker (rumqttd) has no topic ACLs: any client \
+that reaches it can read every agent's reports and pushed config, and publish under any agent's \
+topic (signatures still stop forged messages, not reading). Broker tertanam tidak punya ACL topik. \
+Use Mosquitto with `pantau-collector broker-config mosquitto`, or, on one trusted LAN only, \
+pass --embedded-broker-unconfined";
+
+/// Check the address: loopback, or explicitly unconfined.
+pub fn check_listen(listen: SocketAddr, unconfined: bool) -> anyhow::Result<()> {
+    if !listen.ip().is_loopback() && !unconfined {
+        anyhow::bail!("refusing to listen for MQTT on {listen}: {UNCONFINED}");
+    }
+    if !listen.ip().is_loopback() {
+        tracing::warn!("embedded broker on {listen} without ACLs (--embedded-broker-unconfined)");
+    }
+    Ok(())
+}
+
+pub fn start(listen: SocketAddr, unconfined: bool) -> anyhow::Result<()> {
+    check_listen(listen, unconfined)?;
     // Fail early with a clear message if the port is taken; rumqttd would only log it.
     std::net::TcpListener::bind(listen)
         .map_err(|e| anyhow::anyhow!("cannot listen for MQTT on {listen}: {e}"))?;
@@ -49,4 +70,21 @@ pub fn start(listen: SocketAddr) -> anyhow::Result<()> {
             }
         })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_unless_unconfined() {
+        let lan = "10.1.2.3:1883".parse().unwrap();
+        let e = super::check_listen(lan, false).unwrap_err().to_string();
+        assert!(
+            e.contains("no topic ACLs") && e.contains("--embedded-broker-unconfined"),
+            "{e}"
+        );
+        assert!(super::check_listen(lan, true).is_ok());
+        assert!(super::check_listen("127.0.0.1:1883".parse().unwrap(), false).is_ok());
+        assert!(super::check_listen("[::1]:1883".parse().unwrap(), false).is_ok());
+        assert!(super::check_listen("0.0.0.0:1883".parse().unwrap(), false).is_err());
+    }
 }

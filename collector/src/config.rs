@@ -48,6 +48,38 @@ pub struct CollectorConfig {
     /// Periodic condition reports: city, time zone, thresholds, schedule (docs/reports.md).
     #[serde(default)]
     pub reports: crate::report::config::ReportConfig,
+    /// Token enrollment (`POST /api/v1/enroll`) and revocation: the PKI that signs agent
+    /// certificates and the broker agents are sent to (docs/security.md). Without it, the
+    /// route answers 503 and `agents revoke` cannot rewrite the CRL.
+    #[serde(default)]
+    pub enroll: Option<EnrollConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollConfig {
+    /// The PKI folder of `pantau-collector pki init` (relative to this file): its CA signs
+    /// agent certificates, and its `crl.pem` is rewritten on `agents revoke`.
+    pub pki_dir: PathBuf,
+    /// What enrolled agents connect to, e.g. `mqtts://mqtt.kota.go.id:8883`.
+    pub broker_url: String,
+    /// Validity of agent certificates, in days.
+    #[serde(default = "default_cert_days")]
+    pub cert_days: i64,
+    /// Also answer enrollment over plain HTTP. Only for a test or a demo on one machine: the
+    /// token and the answer would cross the network in clear text.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+    /// Enrollment attempts per minute from one address (like `[auth] login_per_minute_ip`).
+    #[serde(default = "default_enroll_per_minute")]
+    pub per_minute_ip: u32,
+}
+
+fn default_cert_days() -> i64 {
+    825
+}
+fn default_enroll_per_minute() -> u32 {
+    20
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,6 +176,19 @@ impl CollectorConfig {
                 "{}: http.tls_cert and http.tls_key go together: give both for HTTPS, or neither",
                 path.display()
             ),
+        }
+        if let Some(e) = &mut cfg.enroll {
+            if e.pki_dir.is_relative() {
+                e.pki_dir = base.join(&e.pki_dir);
+            }
+            let addr = pantau_agent::link::BrokerAddr::parse(&e.broker_url)
+                .map_err(|err| anyhow::anyhow!("{}: enroll.broker_url: {err}", path.display()))?;
+            if !addr.tls {
+                anyhow::bail!(
+                    "{}: enroll.broker_url must be mqtts:// (enrolled agents authenticate with their certificate)",
+                    path.display()
+                );
+            }
         }
         cfg.snmp_profiles = crate::snmp::profiles::Profiles::resolve(
             &cfg.snmp.profiles,

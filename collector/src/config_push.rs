@@ -114,7 +114,7 @@ mod tests {
             .local_addr()
             .unwrap()
             .port();
-        crate::broker::start(format!("127.0.0.1:{port}").parse().unwrap()).unwrap();
+        crate::broker::start(format!("127.0.0.1:{port}").parse().unwrap(), false).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(&dir.path().join("pantau.db")).unwrap());
         store

@@ -101,15 +101,42 @@ fn max_payload() -> usize {
         .unwrap_or(1 << 20)
 }
 
+/// How often the list of revoked agents is read again: a revocation made with the CLI takes
+/// effect within this time, without a restart.
+const REVOKED_REFRESH: Duration = Duration::from_secs(2);
+
 /// Public keys of enrolled agents, looked up in the store on first sight. A negative answer
 /// is asked again after a minute, so an agent enrolled while the collector runs is accepted
-/// without a restart.
+/// without a restart. Revoked agents are re-read every [`REVOKED_REFRESH`]: one small query,
+/// not one per agent.
 struct Keys {
     store: Arc<dyn Store>,
     known: HashMap<String, (Option<PublicKey>, Instant)>,
+    revoked: std::collections::HashSet<String>,
+    revoked_read: Option<Instant>,
 }
 
 impl Keys {
+    /// Whether `agent_id` is revoked. While the store cannot answer, the last list stands.
+    async fn is_revoked(&mut self, agent_id: &str) -> bool {
+        if self
+            .revoked_read
+            .is_none_or(|at| at.elapsed() >= REVOKED_REFRESH)
+        {
+            match self.store.revoked_agents().await {
+                Ok(ids) => {
+                    for id in &ids {
+                        self.known.remove(id);
+                    }
+                    self.revoked = ids.into_iter().collect();
+                    self.revoked_read = Some(Instant::now());
+                }
+                Err(e) => tracing::error!("cannot read revoked agents: {e:#}"),
+            }
+        }
+        self.revoked.contains(agent_id)
+    }
+
     /// Never fails: while the store cannot answer, wait (the broker keeps the messages).
     async fn get(&mut self, agent_id: &str, tel: &Telemetry) -> Option<PublicKey> {
         if let Some((key, at)) = self.known.get(agent_id) {
@@ -144,6 +171,8 @@ async fn writer(
     let mut keys = Keys {
         store: store.clone(),
         known: HashMap::new(),
+        revoked: Default::default(),
+        revoked_read: None,
     };
     while let Some(first) = rx.recv().await {
         let mut publishes = vec![first];
@@ -165,6 +194,15 @@ async fn writer(
                 continue;
             }
             let key = match topic::parse(&p.topic) {
+                Ok((agent, _)) if keys.is_revoked(agent).await => {
+                    tel.rejected(pantau_proto::RejectReason::Revoked.label());
+                    tracing::warn!(
+                        reason = "revoked",
+                        "rejected message of revoked agent {agent} on {}",
+                        p.topic
+                    );
+                    continue;
+                }
                 Ok((agent, _)) => keys.get(agent, &tel).await,
                 Err(_) => None,
             };

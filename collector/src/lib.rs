@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod broker;
+pub mod broker_config;
 pub mod config;
 pub mod config_push;
 pub mod demo;
@@ -14,6 +15,8 @@ pub mod maintain;
 pub mod netwatch;
 pub mod network;
 pub mod network_cli;
+pub mod pki;
+pub mod pki_cli;
 pub mod policy;
 pub mod policy_cli;
 pub mod reconcile;

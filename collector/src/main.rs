@@ -1,7 +1,7 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
 use pantau_collector::{
-    config, demo, enroll, network_cli, policy_cli, reconcile_cli, register, report, serve,
+    config, demo, enroll, network_cli, pki_cli, policy_cli, reconcile_cli, register, report, serve,
     snmp_cli, store, user_cli,
 };
 
@@ -67,13 +67,38 @@ enum Command {
     Serve {
         #[arg(long, short, default_value = "/etc/pantau/collector.toml")]
         config: PathBuf,
+        /// Also run the embedded MQTT broker (rumqttd) on this address. It has no topic ACLs,
+        /// so a non-loopback address is refused without --embedded-broker-unconfined.
+        #[arg(long)]
+        embedded_broker: Option<std::net::SocketAddr>,
+        /// Accept a non-loopback --embedded-broker address: any agent could then read the
+        /// others' reports and config. One trusted LAN only (docs/security.md).
+        #[arg(long, requires = "embedded_broker")]
+        embedded_broker_unconfined: bool,
     },
     /// Everything on this machine: embedded broker, SQLite, an agent for this host, simulated
     /// agents, and the web server.
     Demo(demo::DemoArgs),
-    /// Agent identities.
+    /// Agent identities: enrollment tokens, manual enrollment, import.
     #[command(subcommand)]
     Enroll(EnrollCommand),
+    /// Enrolled agents: list, revoke.
+    Agents {
+        #[command(subcommand)]
+        cmd: enroll::cli::AgentsCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The Pantau CA: init, issue server/client certificates, show the fingerprint.
+    Pki {
+        #[command(subcommand)]
+        cmd: pki_cli::PkiCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Broker configuration with per-agent ACLs.
+    #[command(subcommand)]
+    BrokerConfig(pki_cli::BrokerConfigCommand),
     /// The BMD asset register (KIB B).
     #[command(subcommand)]
     Register(RegisterCommand),
@@ -207,6 +232,13 @@ enum RegisterCommand {
 
 #[derive(Subcommand)]
 enum EnrollCommand {
+    /// Enrollment tokens for `pantau-agent enroll`: create, list, revoke.
+    Token {
+        #[command(subcommand)]
+        cmd: enroll::cli::TokenCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Record identities listed in a JSON file (`[{agent_id, opd, public_key}]`, as written by
     /// `pantau-sim`). Agents already enrolled with the same key are skipped.
     Import {
@@ -252,7 +284,17 @@ fn main() {
 
 async fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { config } => serve::serve(CollectorConfig::load(&config)?).await,
+        Command::Serve {
+            config,
+            embedded_broker,
+            embedded_broker_unconfined,
+        } => {
+            let embedded = embedded_broker.map(|listen| serve::Embedded {
+                listen,
+                unconfined: embedded_broker_unconfined,
+            });
+            serve::serve(CollectorConfig::load(&config)?, embedded).await
+        }
         Command::Demo(args) => demo::run(args).await,
         Command::Reconcile { store, out } => {
             let settings = store
@@ -304,6 +346,19 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Enroll(EnrollCommand::Token { cmd, store }) => {
+            enroll::cli::token(&store.open()?, cmd).await
+        }
+        Command::Agents { cmd, store } => {
+            let pki = store.config()?.and_then(|c| c.enroll).map(|e| e.pki_dir);
+            enroll::cli::agents(&store.open()?, cmd, pki.as_deref()).await
+        }
+        Command::Pki {
+            cmd: pki_cli::PkiCommand::Crl { dir },
+            store,
+        } => pki_cli::crl(&store.open()?, &dir).await,
+        Command::Pki { cmd, .. } => pki_cli::run(cmd),
+        Command::BrokerConfig(cmd) => pki_cli::broker_config(cmd),
         Command::Enroll(EnrollCommand::Import { file, store }) => {
             let db = store.open()?;
             let (added, skipped) = enroll::import(&db, &file).await?;

@@ -108,7 +108,15 @@ pub fn start(
         Duration::from_secs(3600),
         rx.clone(),
     )));
-    let app = web::router(AppState {
+    // Loaded before anything starts, so a missing CA stops `serve` with the file's name.
+    let enroll = match &cfg.enroll {
+        Some(e) => Some(Arc::new(crate::enroll::api::EnrollService::new(
+            e.clone(),
+            tls.is_some(),
+        )?)),
+        None => None,
+    };
+    let mut app = web::router(AppState {
         reports,
         store: store.clone(),
         telemetry,
@@ -125,6 +133,9 @@ pub fn start(
             ..cfg.auth.clone()
         })),
     });
+    if let Some(e) = enroll {
+        app = app.layer(axum::Extension(e));
+    }
     let mut web_rx = rx;
     tasks.push(tokio::spawn(async move {
         let stop = async move {
@@ -171,7 +182,18 @@ fn cfg_path_hint() -> String {
         .unwrap_or_else(|| "/etc/pantau/collector.toml".into())
 }
 
-pub async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
+/// An embedded broker for `serve` (`--embedded-broker ADDR`): loopback only unless
+/// `unconfined` (see [`crate::broker`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Embedded {
+    pub listen: std::net::SocketAddr,
+    pub unconfined: bool,
+}
+
+pub async fn serve(cfg: CollectorConfig, embedded: Option<Embedded>) -> anyhow::Result<()> {
+    if let Some(b) = embedded {
+        crate::broker::start(b.listen, b.unconfined)?;
+    }
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     if store.user_count().await? == 0 {
         let config = cfg_path_hint();

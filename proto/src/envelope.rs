@@ -92,10 +92,12 @@ pub enum RejectReason {
     BadSignature,
     /// The envelope is fine but the body does not fit its kind.
     BadBody,
+    /// The agent was revoked (`pantau-collector agents revoke`): whatever it sends is refused.
+    Revoked,
 }
 
 impl RejectReason {
-    pub const ALL: [RejectReason; 9] = [
+    pub const ALL: [RejectReason; 10] = [
         RejectReason::BadTopic,
         RejectReason::Oversized,
         RejectReason::Malformed,
@@ -105,6 +107,7 @@ impl RejectReason {
         RejectReason::UnknownAgent,
         RejectReason::BadSignature,
         RejectReason::BadBody,
+        RejectReason::Revoked,
     ];
 
     /// Stable snake_case label for metrics and logs.
@@ -119,6 +122,7 @@ impl RejectReason {
             RejectReason::UnknownAgent => "unknown_agent",
             RejectReason::BadSignature => "bad_signature",
             RejectReason::BadBody => "bad_body",
+            RejectReason::Revoked => "revoked",
         }
     }
 }

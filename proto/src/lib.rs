@@ -12,6 +12,7 @@
 
 pub mod body;
 pub mod canonical;
+pub mod enrollment;
 pub mod envelope;
 pub mod identifiers;
 pub mod identity;

@@ -18,6 +18,7 @@ pub mod mqtt;
 pub mod netns;
 pub mod process;
 pub mod prometheus;
+pub mod secure;
 pub mod snmp;
 pub mod tls;
 

@@ -29,6 +29,10 @@ pub struct DemoArgs {
     /// Number of simulated agents.
     #[arg(long, default_value_t = 24)]
     sim: usize,
+    /// Let the embedded broker listen on a non-loopback `--mqtt` address although it cannot
+    /// confine agents to their own topics (no ACLs): for one trusted LAN only.
+    #[arg(long)]
+    embedded_broker_unconfined: bool,
 }
 
 pub mod register;
@@ -54,7 +58,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let data = std::path::absolute(&args.data)?;
     std::fs::create_dir_all(&data)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", data.display()))?;
-    crate::broker::start(mqtt)?;
+    crate::broker::start(mqtt, args.embedded_broker_unconfined)?;
     let broker_url = format!("mqtt://{mqtt}");
     let cfg = CollectorConfig {
         data_dir: data.clone(),
@@ -83,6 +87,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         snmp_profiles: Default::default(),
         policy_interval_s: 60,
         reports: Default::default(),
+        enroll: None,
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;

@@ -3,6 +3,7 @@
 //! transaction per batch: a batch is stored whole or not at all, and only then acknowledged.
 
 pub mod accounts;
+pub mod enrollment;
 pub mod points;
 pub mod sqlite;
 
@@ -399,9 +400,10 @@ pub struct NetworkRun {
     pub resolved: usize,
 }
 
-/// The store. Accounts and the audit log are in [`accounts::AccountStore`].
+/// The store. Accounts and the audit log are in [`accounts::AccountStore`], enrollment
+/// tokens and revocation in [`enrollment::EnrollStore`].
 #[async_trait]
-pub trait Store: accounts::AccountStore + Send + Sync {
+pub trait Store: accounts::AccountStore + enrollment::EnrollStore + Send + Sync {
     /// Record a new agent. Fails if the id is taken.
     async fn enroll(&self, agent: &EnrolledAgent) -> Result<()>;
     /// The enrolled agent with this id, if any.

@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(login::routes())
         .merge(reports::routes())
         .merge(openapi::routes())
+        .merge(crate::enroll::api::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,

@@ -85,6 +85,7 @@ fn build() -> OpenApi {
         super::agent_config::Api::openapi(),
         super::policy::Api::openapi(),
         super::reports::Api::openapi(),
+        crate::enroll::api::Api::openapi(),
     ] {
         doc.merge(part);
     }

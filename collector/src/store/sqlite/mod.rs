@@ -7,6 +7,7 @@
 //! Batching keeps the fsync cost per message small.
 
 mod accounts;
+mod enrollment;
 pub mod equipment;
 mod facts;
 mod flags;
@@ -455,6 +456,8 @@ impl Store for SqliteStore {
 mod accounts_tests;
 #[cfg(test)]
 mod bench_tests;
+#[cfg(test)]
+mod enrollment_tests;
 #[cfg(test)]
 pub(crate) mod equipment_tests;
 #[cfg(test)]

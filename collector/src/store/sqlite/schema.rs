@@ -427,6 +427,32 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (period, opd, lang, format)
     );
     "#,
+    // Token enrollment, agent certificates and revocation (issue 10). Tokens are stored only
+    // as SHA-256; `uses` is counted in the transaction that records the agent.
+    r#"
+    CREATE TABLE enroll_tokens (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash         TEXT NOT NULL UNIQUE,
+        opd          TEXT NOT NULL,
+        uses_allowed INTEGER NOT NULL CHECK (uses_allowed >= 1),
+        uses         INTEGER NOT NULL DEFAULT 0,
+        created_at   TEXT NOT NULL,
+        created_by   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        revoked_at   TEXT,
+        CHECK (uses <= uses_allowed)
+    );
+    ALTER TABLE agents ADD COLUMN revoke_reason TEXT;
+    ALTER TABLE agents ADD COLUMN token_id INTEGER REFERENCES enroll_tokens(id);
+    -- Every client certificate issued to an agent: the serials the CRL lists on revocation.
+    CREATE TABLE agent_certs (
+        serial    TEXT PRIMARY KEY,
+        agent_id  TEXT NOT NULL REFERENCES agents(agent_id),
+        issued_at TEXT NOT NULL,
+        not_after TEXT NOT NULL
+    );
+    CREATE INDEX agent_certs_agent ON agent_certs (agent_id);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {

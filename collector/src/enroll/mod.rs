@@ -1,7 +1,12 @@
-//! Manual enrollment: create an agent identity and record it.
+//! Enrollment: agent identities.
 //!
-//! `enroll add` is for manual installs and the demo. Token enrollment over HTTPS, where the
-//! key never leaves the agent's machine, comes with the security issue.
+//! Token enrollment (`enroll token create`, then `pantau-agent enroll` against
+//! `POST /api/v1/enroll`) is the normal path: the agent's keys never leave its PC. `enroll
+//! add` below, which makes the key on the collector host, is for manual installs and the demo.
+
+pub mod api;
+pub mod cli;
+pub mod token;
 
 use crate::store::{EnrolledAgent, Store};
 use pantau_agent::config::AgentConfig;
@@ -26,6 +31,10 @@ pub async fn add(
     }
     if opd.trim().is_empty() {
         anyhow::bail!("--opd must name the OPD (kode lokasi or short code)");
+    }
+    if agent_id.starts_with("pantau-collector") {
+        // The broker ACL gives that name the collector's rights.
+        anyhow::bail!("agent id {agent_id:?}: names starting with pantau-collector are reserved");
     }
     std::fs::create_dir_all(out)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
