@@ -28,6 +28,8 @@ const MAX_WAIT: Duration = Duration::from_millis(20);
 pub struct Ingest {
     pub broker: BrokerConfig,
     pub client_id: String,
+    /// `pantau/v1/+/+`, or the same behind `$share/GROUP/` ([`crate::config::MqttConfig`]).
+    pub filter: String,
     pub store: Arc<dyn Store>,
     pub telemetry: Arc<Telemetry>,
 }
@@ -57,12 +59,12 @@ impl Ingest {
             tokio::select! {
                 ev = events.poll() => match ev {
                     Ok(Event::Incoming(Incoming::ConnAck(ack))) => {
-                        tracing::info!(broker = %self.broker.url, session_present = ack.session_present, "ingest connected");
+                        tracing::info!(broker = %self.broker.url, filter = %self.filter, session_present = ack.session_present, "ingest connected");
                         was_connected = true;
                         // Subscribing again is harmless when the session survived, and
                         // necessary when the broker lost it.
                         // try_: this task drives the event loop and must never wait on its queue.
-                        client.try_subscribe(topic::ALL_AGENTS, QoS::AtLeastOnce)?;
+                        client.try_subscribe(&self.filter, QoS::AtLeastOnce)?;
                     }
                     Ok(Event::Incoming(Incoming::Publish(p))) => {
                         if tx.send(p).await.is_err() {
@@ -201,6 +203,7 @@ async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: &[Accepted
         match store.commit(batch).await {
             Ok(outcomes) => {
                 tel.commit.observe(started.elapsed().as_secs_f64());
+                let committed = chrono::Utc::now();
                 for (m, o) in batch.iter().zip(outcomes) {
                     match o {
                         Outcome::Stored => {
@@ -212,6 +215,9 @@ async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: &[Accepted
                             let lag =
                                 (m.received_at - m.envelope.ts).num_milliseconds() as f64 / 1000.0;
                             tel.lag.observe(lag.max(0.0));
+                            let durable =
+                                (committed - m.envelope.ts).num_milliseconds() as f64 / 1000.0;
+                            tel.commit_lag.observe(durable.max(0.0));
                         }
                         Outcome::Duplicate => {
                             tel.duplicates.inc();

@@ -36,7 +36,10 @@ pub fn enroll(c: &mut Connection, a: &EnrolledAgent) -> anyhow::Result<()> {
 /// Store a batch in one transaction. Status messages update liveness and are not
 /// deduplicated; data messages are stored once per `(agent_id, seq)`.
 pub fn commit(c: &mut Connection, batch: &[Accepted]) -> anyhow::Result<Vec<Outcome>> {
-    let tx = c.transaction()?;
+    // IMMEDIATE: take the write lock first. Two collectors on one file (a shared
+    // subscription, docs/scale.md) would otherwise both read, then fail to upgrade to a
+    // write with SQLITE_BUSY at once instead of waiting for the busy timeout.
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(batch.len());
     for m in batch {
         out.push(one(&tx, m)?);
