@@ -21,9 +21,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
-/// Largest batch committed in one transaction, and the longest a message waits for company.
+/// Largest batch committed in one transaction, the longest a message waits for company, and
+/// the pause in arrivals that ends a batch early. The broker sends only so many messages
+/// before it waits for their acknowledgements (Mosquitto: `max_inflight_messages`, 20 by
+/// default); once that many have arrived nothing more comes until the commit, so waiting on
+/// for the full `MAX_WAIT` would only idle (docs/benchmarks.md, ingest ratio).
 const MAX_BATCH: usize = 1000;
 const MAX_WAIT: Duration = Duration::from_millis(20);
+const MAX_GAP: Duration = Duration::from_millis(2);
 
 pub struct Ingest {
     pub broker: BrokerConfig,
@@ -151,7 +156,8 @@ async fn writer(
         let mut publishes = vec![first];
         let deadline = tokio::time::Instant::now() + MAX_WAIT;
         while publishes.len() < MAX_BATCH {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
+            let until = deadline.min(tokio::time::Instant::now() + MAX_GAP);
+            match tokio::time::timeout_at(until, rx.recv()).await {
                 Ok(Some(p)) => publishes.push(p),
                 _ => break,
             }
