@@ -156,7 +156,7 @@ fn raise_fd_limit() -> u64 {
             lim.rlim_cur = lim.rlim_max;
             let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
-        lim.rlim_cur as u64
+        lim.rlim_cur
     }
 }
 
@@ -314,7 +314,7 @@ async fn run_agent(
             Box::new(source(&a.member)),
             down_rx,
         ));
-        let (up, down) = rng.next();
+        let (up, down) = rng.next_flap();
         let ended = tokio::select! {
             _ = tokio::time::sleep(up) => false,
             _ = stop.changed() => true,

@@ -317,7 +317,7 @@ pub fn os(m: &Model, r: u64) -> OsInfo {
 /// desktops) and, on a third of the desktops, a second HDD for data.
 pub fn disks(m: &Model, r: u64, serial: &dyn Fn(u64) -> String) -> Vec<DiskInfo> {
     let desktop = m.chassis == "Desktop";
-    let first = if m.year >= 2021 || !desktop || r % 3 == 0 {
+    let first = if m.year >= 2021 || !desktop || r.is_multiple_of(3) {
         let (model, size) = *pick(SSDS, r >> 8);
         ("nvme0n1", model, size, DiskKind::Nvme)
     } else if r % 3 == 1 {
@@ -337,7 +337,7 @@ pub fn disks(m: &Model, r: u64, serial: &dyn Fn(u64) -> String) -> Vec<DiskInfo>
         kind,
     };
     let mut out = vec![disk(first.0, first.1, first.2, first.3, 0)];
-    if desktop && (r >> 16) % 3 == 0 {
+    if desktop && (r >> 16).is_multiple_of(3) {
         let name = if first.0 == "sda" { "sdb" } else { "sda" };
         let (model, size) = *pick(HDDS, r >> 20);
         out.push(disk(name, model, size, DiskKind::Hdd, 1));

@@ -104,7 +104,7 @@ impl Flaps {
     }
 
     /// (time connected, time away): 2 to 6 intervals up, then 1 to 3 away.
-    pub fn next(&mut self) -> (std::time::Duration, std::time::Duration) {
+    pub fn next_flap(&mut self) -> (std::time::Duration, std::time::Duration) {
         self.rng = mix(self.rng);
         let up = 2.0 + (self.rng % 4001) as f64 / 1000.0;
         let down = 1.0 + ((self.rng >> 20) % 2001) as f64 / 1000.0;
@@ -132,7 +132,11 @@ pub fn plan(agents: usize, opds: usize, shares: &Shares) -> Vec<Member> {
     assign(count(shares.skew), &|i| {
         let r = mix(i as u64 ^ 0xc10c);
         let secs = 300 + (r % (3 * 3600 - 300)) as i64;
-        Behaviour::Skewed(if (r >> 40) % 2 == 0 { secs } else { -secs })
+        Behaviour::Skewed(if (r >> 40).is_multiple_of(2) {
+            secs
+        } else {
+            -secs
+        })
     });
     (0..agents)
         .map(|i| Member {
@@ -237,7 +241,7 @@ mod tests {
     fn flaps_follow_the_interval() {
         let i = std::time::Duration::from_secs(30);
         let mut f = Flaps::new(9, i);
-        let all: Vec<_> = (0..200).map(|_| f.next()).collect();
+        let all: Vec<_> = (0..200).map(|_| f.next_flap()).collect();
         assert!(all
             .iter()
             .all(|(u, d)| *u >= i * 2 && *u <= i * 6 && *d >= i && *d <= i * 3));
