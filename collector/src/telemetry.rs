@@ -66,13 +66,10 @@ impl Telemetry {
         let lag = Histogram::new(exponential_buckets(0.01, 4.0, 12));
         let commit = Histogram::new(exponential_buckets(0.0005, 2.0, 16));
         // Fine around the 2 s target of docs/scale.md, so a p99 can be read off it.
-        let commit_lag = Histogram::new(
-            [
-                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0,
-                300.0,
-            ]
-            .into_iter(),
-        );
+        let commit_lag = Histogram::new([
+            0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 60.0,
+            300.0,
+        ]);
         registry.register(
             "ingest_messages",
             "Messages stored, by kind",

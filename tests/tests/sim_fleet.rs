@@ -12,8 +12,6 @@ use std::collections::HashMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const AGENTS: usize = 12;
-
 #[test]
 fn a_misbehaving_fleet_shows_as_such() {
     let broker = Mosquitto::start();
