@@ -34,6 +34,9 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub struct Identity {
     pub agent_id: String,
     pub key: AgentKey,
+    /// Seconds added to the clock in every envelope's `ts`: zero for a real agent, the
+    /// simulator's `--skew` for a machine whose clock is off.
+    clock_skew_s: i64,
 }
 
 impl Identity {
@@ -45,7 +48,14 @@ impl Identity {
         Ok(Identity {
             agent_id: agent_id.to_owned(),
             key,
+            clock_skew_s: 0,
         })
+    }
+
+    /// The same identity on a machine whose clock is `secs` off (simulation only).
+    pub fn with_clock_skew(mut self, secs: i64) -> Identity {
+        self.clock_skew_s = secs;
+        self
     }
 
     pub fn envelope<B: Serialize>(&self, seq: u64, kind: Kind, body: &B) -> Envelope {
@@ -53,7 +63,7 @@ impl Identity {
             &self.key,
             &self.agent_id,
             seq,
-            chrono::Utc::now(),
+            chrono::Utc::now() + chrono::Duration::seconds(self.clock_skew_s),
             kind,
             body,
         )

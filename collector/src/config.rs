@@ -91,6 +91,12 @@ pub struct MqttConfig {
     /// messages for this id while the collector is down.
     #[serde(default = "default_client_id")]
     pub client_id: String,
+    /// Several collectors consuming one stream: each subscribes as
+    /// `$share/{shared_group}/pantau/v1/+/+`, and the broker hands every message to one
+    /// member of the group. Every collector of the group needs its own `client_id`
+    /// (docs/scale.md). Unset: one collector receives everything.
+    #[serde(default)]
+    pub shared_group: Option<String>,
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default)]
@@ -145,6 +151,22 @@ fn default_listen() -> String {
     "127.0.0.1:8080".into()
 }
 
+/// A share name as MQTT 5 (4.8.2) and Mosquitto accept it: not empty, none of `/ + #`.
+fn check_share_name(g: &str) -> Result<(), String> {
+    if g.is_empty() {
+        return Err("is empty; give a name, or remove the key for a single collector".into());
+    }
+    if let Some(c) = g
+        .chars()
+        .find(|c| matches!(c, '/' | '+' | '#') || c.is_control())
+    {
+        return Err(format!(
+            "{g:?} contains {c:?}; a share name cannot contain '/', '+', '#' or control characters"
+        ));
+    }
+    Ok(())
+}
+
 impl CollectorConfig {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
@@ -163,6 +185,10 @@ impl CollectorConfig {
         }
         pantau_agent::link::BrokerAddr::parse(&cfg.mqtt.url)
             .map_err(|e| anyhow::anyhow!("{}: mqtt.url: {e}", path.display()))?;
+        if let Some(g) = &cfg.mqtt.shared_group {
+            check_share_name(g)
+                .map_err(|e| anyhow::anyhow!("{}: mqtt.shared_group: {e}", path.display()))?;
+        }
         match (&mut cfg.http.tls_cert, &mut cfg.http.tls_key) {
             (Some(cert), Some(key)) => {
                 for p in [cert, key] {
@@ -203,6 +229,15 @@ impl CollectorConfig {
         crate::reconciler::Settings {
             rules: self.reconcile.clone(),
             condition: self.condition.clone(),
+        }
+    }
+
+    /// The topic filter ingest subscribes to: every agent's messages, through the shared
+    /// group when one is set.
+    pub fn ingest_filter(&self) -> String {
+        match &self.mqtt.shared_group {
+            Some(g) => format!("$share/{g}/{}", pantau_proto::topic::ALL_AGENTS),
+            None => pantau_proto::topic::ALL_AGENTS.to_owned(),
         }
     }
 
@@ -254,5 +289,34 @@ mod tests {
         let e = CollectorConfig::load(&path).unwrap_err().to_string();
         assert!(e.contains("collector.toml:5:"), "{e}");
         assert!(e.contains("mac_address"), "{e}");
+    }
+
+    fn load_mqtt(extra: &str) -> anyhow::Result<CollectorConfig> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collector.toml");
+        std::fs::write(
+            &path,
+            format!("data_dir = \"d\"\n[mqtt]\nurl = \"mqtt://127.0.0.1:1883\"\n{extra}"),
+        )
+        .unwrap();
+        CollectorConfig::load(&path)
+    }
+
+    #[test]
+    fn a_shared_group_subscribes_through_share() {
+        let one = load_mqtt("").unwrap();
+        assert_eq!(one.ingest_filter(), "pantau/v1/+/+");
+        let shared = load_mqtt("shared_group = \"ingest\"\n").unwrap();
+        assert_eq!(shared.ingest_filter(), "$share/ingest/pantau/v1/+/+");
+    }
+
+    #[test]
+    fn a_bad_share_name_is_refused_with_the_key() {
+        for bad in ["", "a/b", "a+", "#"] {
+            let e = load_mqtt(&format!("shared_group = {bad:?}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("mqtt.shared_group"), "{bad:?}: {e}");
+        }
     }
 }

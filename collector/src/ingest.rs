@@ -21,13 +21,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
-/// Largest batch committed in one transaction, and the longest a message waits for company.
+/// Largest batch committed in one transaction, the longest a message waits for company, and
+/// the pause in arrivals that ends a batch early. The broker sends only so many messages
+/// before it waits for their acknowledgements (Mosquitto: `max_inflight_messages`, 20 by
+/// default); once that many have arrived nothing more comes until the commit, so waiting on
+/// for the full `MAX_WAIT` would only idle (docs/benchmarks.md, ingest ratio).
 const MAX_BATCH: usize = 1000;
 const MAX_WAIT: Duration = Duration::from_millis(20);
+const MAX_GAP: Duration = Duration::from_millis(2);
 
 pub struct Ingest {
     pub broker: BrokerConfig,
     pub client_id: String,
+    /// `pantau/v1/+/+`, or the same behind `$share/GROUP/` ([`crate::config::MqttConfig`]).
+    pub filter: String,
     pub store: Arc<dyn Store>,
     pub telemetry: Arc<Telemetry>,
 }
@@ -57,12 +64,12 @@ impl Ingest {
             tokio::select! {
                 ev = events.poll() => match ev {
                     Ok(Event::Incoming(Incoming::ConnAck(ack))) => {
-                        tracing::info!(broker = %self.broker.url, session_present = ack.session_present, "ingest connected");
+                        tracing::info!(broker = %self.broker.url, filter = %self.filter, session_present = ack.session_present, "ingest connected");
                         was_connected = true;
                         // Subscribing again is harmless when the session survived, and
                         // necessary when the broker lost it.
                         // try_: this task drives the event loop and must never wait on its queue.
-                        client.try_subscribe(topic::ALL_AGENTS, QoS::AtLeastOnce)?;
+                        client.try_subscribe(&self.filter, QoS::AtLeastOnce)?;
                     }
                     Ok(Event::Incoming(Incoming::Publish(p))) => {
                         if tx.send(p).await.is_err() {
@@ -178,7 +185,8 @@ async fn writer(
         let mut publishes = vec![first];
         let deadline = tokio::time::Instant::now() + MAX_WAIT;
         while publishes.len() < MAX_BATCH {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
+            let until = deadline.min(tokio::time::Instant::now() + MAX_GAP);
+            match tokio::time::timeout_at(until, rx.recv()).await {
                 Ok(Some(p)) => publishes.push(p),
                 _ => break,
             }
@@ -239,6 +247,7 @@ async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: &[Accepted
         match store.commit(batch).await {
             Ok(outcomes) => {
                 tel.commit.observe(started.elapsed().as_secs_f64());
+                let committed = chrono::Utc::now();
                 for (m, o) in batch.iter().zip(outcomes) {
                     match o {
                         Outcome::Stored => {
@@ -250,6 +259,9 @@ async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: &[Accepted
                             let lag =
                                 (m.received_at - m.envelope.ts).num_milliseconds() as f64 / 1000.0;
                             tel.lag.observe(lag.max(0.0));
+                            let durable =
+                                (committed - m.envelope.ts).num_milliseconds() as f64 / 1000.0;
+                            tel.commit_lag.observe(durable.max(0.0));
                         }
                         Outcome::Duplicate => {
                             tel.duplicates.inc();

@@ -31,6 +31,7 @@ pub fn start(
     let ingest = Ingest {
         broker: cfg.broker(),
         client_id: cfg.mqtt.client_id.clone(),
+        filter: cfg.ingest_filter(),
         store: store.clone(),
         telemetry: telemetry.clone(),
     };

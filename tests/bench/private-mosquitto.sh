@@ -11,7 +11,9 @@
 #   Run directly: starts a broker, prints its port, stays until Ctrl-C, then cleans up.
 #       tests/bench/private-mosquitto.sh [workdir]
 #
-# MOSQUITTO overrides the binary (default /usr/sbin/mosquitto).
+# MOSQUITTO overrides the binary (default /usr/sbin/mosquitto). MOSQ_EXTRA_CONF holds more
+# config lines (e.g. "max_queued_messages 0"); MOSQ_LISTEN_ADDRS more loopback addresses to
+# listen on with the same port (e.g. "127.0.0.2 127.0.0.3").
 
 : "${MOSQUITTO:=/usr/sbin/mosquitto}"
 
@@ -95,7 +97,12 @@ log_type error
 log_type warning
 log_type notice
 log_type information
+${MOSQ_EXTRA_CONF:-}
 EOF
+        local a
+        for a in ${MOSQ_LISTEN_ADDRS:-}; do
+            echo "listener $MOSQ_PORT $a" >>"$dir/mosquitto.conf"
+        done
         "$MOSQUITTO" -c "$dir/mosquitto.conf" >>"$dir/mosquitto.log" 2>&1 &
         MOSQ_PID=$!
         bench_track "$MOSQ_PID"

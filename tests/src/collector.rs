@@ -15,6 +15,34 @@ pub const ADMIN: (&str, &str) = ("admin", "pantau-test-admin");
 /// How long a (debug-built) collector may take to answer its health check.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How [`Collector::start_opts`] sets a collector up; the default is [`Collector::start`]'s.
+#[derive(Debug, Clone)]
+pub struct CollectorOptions {
+    /// `[mqtt] client_id`; default `pantau-collector-{broker port}`.
+    pub client_id: Option<String>,
+    /// `[mqtt] shared_group`.
+    pub shared_group: Option<String>,
+    /// The store: `data_dir` (SQLite `data_dir/pantau.db`); default a fresh one of its own.
+    /// Two collectors given the same directory share one SQLite file (WAL).
+    pub data_dir: Option<PathBuf>,
+    /// Create the test admin (skip it for a second collector on a store that has one).
+    pub add_admin: bool,
+    /// Lines appended to `collector.toml`.
+    pub extra_toml: String,
+}
+
+impl Default for CollectorOptions {
+    fn default() -> Self {
+        CollectorOptions {
+            client_id: None,
+            shared_group: None,
+            data_dir: None,
+            add_admin: true,
+            extra_toml: String::new(),
+        }
+    }
+}
+
 pub struct Collector {
     // Declared first so it is dropped (killed, log printed) before the directory goes.
     proc: Proc,
@@ -33,21 +61,44 @@ impl Collector {
     /// Like [`Collector::start`], with more lines at the end of `collector.toml` (sections
     /// such as `[network]`).
     pub fn start_with(broker: &Mosquitto, extra_toml: &str) -> Collector {
+        Collector::start_opts(
+            broker,
+            &CollectorOptions {
+                extra_toml: extra_toml.into(),
+                ..CollectorOptions::default()
+            },
+        )
+    }
+
+    /// A collector as `opts` describes it (its own client id, a shared group, a store it
+    /// shares with another collector).
+    pub fn start_opts(broker: &Mosquitto, opts: &CollectorOptions) -> Collector {
         let dir = tempfile::Builder::new()
             .prefix("pantau-collector-")
             .tempdir()
             .expect("tempdir");
         let http_port = free_port();
-        let data_dir = dir.path().join("data");
+        let data_dir = opts
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| dir.path().join("data"));
         std::fs::create_dir_all(&data_dir).expect("create data_dir");
         let config = dir.path().join("collector.toml");
+        let client = opts
+            .client_id
+            .clone()
+            .unwrap_or_else(|| format!("pantau-collector-{}", broker.port()));
+        let group = opts
+            .shared_group
+            .as_ref()
+            .map(|g| format!("shared_group = {g:?}\n"))
+            .unwrap_or_default();
         let text = format!(
-            "data_dir = {data:?}\n\n[mqtt]\nurl = {url:?}\nclient_id = {client:?}\n\n\
+            "data_dir = {data:?}\n\n[mqtt]\nurl = {url:?}\nclient_id = {client:?}\n{group}\n\
              [http]\nlisten = \"127.0.0.1:{http_port}\"\n",
             data = data_dir.display().to_string(),
             url = broker.url(),
-            client = format!("pantau-collector-{}", broker.port()),
-        ) + extra_toml;
+        ) + &opts.extra_toml;
         std::fs::write(&config, text).expect("write collector.toml");
         let mut c = Collector {
             proc: Proc::new("pantau-collector", dir.path().join("collector.log")),
@@ -56,7 +107,9 @@ impl Collector {
             data_dir,
             dir,
         };
-        c.user_add(ADMIN.0, "admin", &[], ADMIN.1);
+        if opts.add_admin {
+            c.user_add(ADMIN.0, "admin", &[], ADMIN.1);
+        }
         c.launch();
         c
     }

@@ -20,11 +20,12 @@ pub mod process;
 pub mod prometheus;
 pub mod secure;
 pub mod snmp;
+pub mod stream;
 pub mod tls;
 
 pub use agent::{Agent, AgentOptions};
 pub use broker::Mosquitto;
-pub use collector::{Collector, Ingest};
+pub use collector::{Collector, CollectorOptions, Ingest};
 pub use http::{get_json, get_text, post_json, prom_has, prom_value, put_json, try_get_json};
 pub use mqtt::Publisher;
 pub use process::{bin, free_port, wait_for, wait_until};

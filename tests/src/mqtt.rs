@@ -12,7 +12,12 @@ pub struct Publisher {
 impl Publisher {
     /// Connect to `broker` as `client_id` and wait for the CONNACK.
     pub fn connect(broker: &Mosquitto, client_id: &str) -> Publisher {
-        let mut opts = MqttOptions::new(client_id, "127.0.0.1", broker.port());
+        Publisher::connect_port(broker.port(), client_id)
+    }
+
+    /// [`Publisher::connect`] to the broker on 127.0.0.1:`port` (from another thread).
+    pub fn connect_port(port: u16, client_id: &str) -> Publisher {
+        let mut opts = MqttOptions::new(client_id, "127.0.0.1", port);
         opts.set_keep_alive(Duration::from_secs(30));
         // Room for the deliberately oversized payloads.
         opts.set_max_packet_size(4 * 1024 * 1024, 4 * 1024 * 1024);

@@ -65,6 +65,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         mqtt: MqttConfig {
             url: broker_url.clone(),
             client_id: "pantau-collector-demo".into(),
+            shared_group: None,
             username: None,
             password: None,
             ca_file: None,

@@ -86,6 +86,11 @@ pub struct IngestFigures {
     pub missing: u64,
     /// Envelopes the agent reports its spool dropped when full.
     pub spool_dropped_total: u64,
+    /// How far the agent's clock is behind the collector's, in seconds: the median of
+    /// receipt time minus the envelope's `ts` over its last 20 messages (delivery delay
+    /// included, so a few seconds are normal; minutes or hours mean a wrong clock, and
+    /// a negative figure a clock that runs ahead).
+    pub clock_offset_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -104,6 +104,17 @@ pub fn host(c: &Connection, id: &str) -> anyhow::Result<Option<HostDetail>> {
         (Some(f), Some(l)) => (l - f + 1 - messages).max(0) as u64,
         _ => 0,
     };
+    let mut offsets: Vec<f64> = c
+        .prepare_cached(
+            "SELECT (julianday(received_at) - julianday(ts)) * 86400.0 FROM messages
+             WHERE agent_id = ?1 ORDER BY seq DESC LIMIT 20",
+        )?
+        .query_map([id], |r| r.get::<_, Option<f64>>(0))?
+        .filter_map(|r| r.transpose())
+        .collect::<rusqlite::Result<_>>()?;
+    offsets.sort_by(f64::total_cmp);
+    let clock_offset_s =
+        (!offsets.is_empty()).then(|| (offsets[offsets.len() / 2] * 10.0).round() / 10.0);
     let inventory = match inventory_seq {
         Some(seq) => c
             .query_row(
@@ -127,6 +138,7 @@ pub fn host(c: &Connection, id: &str) -> anyhow::Result<Option<HostDetail>> {
             last_seq: last.map(|v| v as u64),
             missing,
             spool_dropped_total: dropped as u64,
+            clock_offset_s,
         },
         inventory_at: ts(inventory_at),
         inventory,

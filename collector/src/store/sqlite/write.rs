@@ -36,7 +36,10 @@ pub fn enroll(c: &mut Connection, a: &EnrolledAgent) -> anyhow::Result<()> {
 /// Store a batch in one transaction. Status messages update liveness and are not
 /// deduplicated; data messages are stored once per `(agent_id, seq)`.
 pub fn commit(c: &mut Connection, batch: &[Accepted]) -> anyhow::Result<Vec<Outcome>> {
-    let tx = c.transaction()?;
+    // IMMEDIATE: take the write lock first. Two collectors on one file (a shared
+    // subscription, docs/scale.md) would otherwise both read, then fail to upgrade to a
+    // write with SQLITE_BUSY at once instead of waiting for the busy timeout.
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(batch.len());
     for m in batch {
         out.push(one(&tx, m)?);
@@ -52,25 +55,25 @@ fn one(tx: &Transaction, m: &Accepted) -> anyhow::Result<Outcome> {
         status(tx, &env.agent_id, s)?;
         return Ok(Outcome::Stored);
     }
-    let floor: i64 = tx.query_row(
-        "SELECT seq_floor FROM hosts WHERE agent_id = ?1",
-        [&env.agent_id],
-        |r| r.get(0),
-    )?;
+    // Cached statements: these run for every message of every batch.
+    let floor: i64 = tx
+        .prepare_cached("SELECT seq_floor FROM hosts WHERE agent_id = ?1")?
+        .query_row([&env.agent_id], |r| r.get(0))?;
     if env.seq as i64 <= floor {
         return Ok(Outcome::Replay);
     }
-    let inserted = tx.execute(
-        "INSERT OR IGNORE INTO messages (agent_id, seq, kind, ts, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![env.agent_id, env.seq as i64, env.kind.as_str(), env.ts.to_rfc3339(), received],
-    )?;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO messages (agent_id, seq, kind, ts, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![env.agent_id, env.seq as i64, env.kind.as_str(), env.ts.to_rfc3339(), received])?;
     if inserted == 0 {
         return Ok(Outcome::Duplicate);
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE hosts SET last_seen = max(coalesce(last_seen, ''), ?2) WHERE agent_id = ?1",
-        params![env.agent_id, received],
-    )?;
+    )?
+    .execute(params![env.agent_id, received])?;
     match &m.body {
         Body::Inventory(inv) => inventory(tx, &env.agent_id, env.seq, inv)?,
         Body::Metrics(b) => metrics(tx, &env.agent_id, env.seq, b)?,

@@ -2,12 +2,19 @@
 //!
 //! A [`SimSource`] is deterministic for its seed: the same agent always has the same vendor,
 //! serial, MACs and disks, so reconciliation against a register built from the same seeds is
-//! reproducible. Load follows office hours in WIB (UTC+7): busy 07:30-16:00 on weekdays,
-//! nearly idle at night and on weekends. Health evidence and laptop batteries are fixed per
-//! seed too, with a predictable few machines in trouble (see `sim_health`).
+//! reproducible. Machines vary as a city's do ([`catalog`]: vendors, CPUs, memory, disks,
+//! releases). Load follows office hours in the city's time zone ([`load`]), each machine with
+//! its own habits (a user who starts early, a heavier workload). Health evidence and laptop
+//! batteries are fixed per seed too, with a predictable few machines in trouble (see
+//! `sim_health`). [`fleet`] says which agents misbehave and writes the register.
+
+pub mod catalog;
+pub mod fleet;
+pub mod load;
 
 use crate::source::Source;
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
+pub use load::Zone;
 use pantau_proto::body::health::*;
 use pantau_proto::body::inventory::*;
 use pantau_proto::body::metrics::*;
@@ -18,53 +25,66 @@ pub struct SimSource {
     hostname: String,
     inv: Inventory,
     rng: u64,
+    zone: Zone,
+    /// Minutes this machine's day runs ahead of (-) or behind (+) the office curve.
+    habit_shift_min: i64,
+    /// How heavy this machine's work is: 0.6 to 1.3 times the curve.
+    habit_weight: f64,
+    /// The machine's clock error in seconds (`fleet::Behaviour::Skewed`).
+    clock_skew_s: i64,
 }
 
 /// Small, fast, good-enough PRNG (splitmix64). The simulator needs variety, not cryptography.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
 
-const MODELS: &[(&str, &str, &str, u64)] = &[
-    ("HP", "HP ProDesk 400 G7 Microtower PC", "Desktop", 8),
-    ("Dell Inc.", "OptiPlex 3080", "Desktop", 8),
-    ("LENOVO", "ThinkCentre M70s", "Desktop", 16),
-    ("Acer", "Veriton M4690G", "Desktop", 4),
-    (
-        "ASUSTeK COMPUTER INC.",
-        "ExpertBook B1400CEAE",
-        "Notebook",
-        8,
-    ),
-    ("LENOVO", "ThinkPad E14 Gen 2", "Notebook", 8),
-];
+fn draw(seed: u64, i: u64) -> u64 {
+    mix(seed.wrapping_mul(31).wrapping_add(i))
+}
+
+fn model_of(seed: u64) -> &'static catalog::Model {
+    catalog::pick(catalog::MODELS, draw(seed, 1))
+}
+
+/// The year a simulated machine was bought (the register's tahun perolehan).
+pub fn year_of(seed: u64) -> u32 {
+    model_of(seed).year
+}
+
+const GIB: u64 = 1024 * 1024 * 1024;
 
 impl SimSource {
-    /// `seed` picks the machine; `opd` (e.g. `0101`) goes into its hostname.
+    /// `seed` picks the machine; `opd` (e.g. `0101`) goes into its hostname. Office hours are
+    /// WIB's until [`SimSource::in_zone`] says otherwise.
     pub fn new(seed: u64, opd: &str) -> SimSource {
-        let r = |i: u64| mix(seed.wrapping_mul(31).wrapping_add(i));
-        let (vendor, model, chassis, ram_gb) = MODELS[(r(1) % MODELS.len() as u64) as usize];
+        let r = |i: u64| draw(seed, i);
+        let m = model_of(seed);
         let hostname = format!("opd{opd}-pc{:03}", seed % 1000);
-        let serial = format!("{}{:07X}", &vendor[..2].to_uppercase(), r(2) % 0xFFF_FFFF);
+        let prefix: String = m.vendor.chars().take(2).collect::<String>().to_uppercase();
+        let serial = format!("{prefix}{:07X}", r(2) % 0xFFF_FFFF);
         let mac_tail = r(3);
         let mac = format!(
-            "3c:52:82:{:02x}:{:02x}:{:02x}",
+            "{}:{:02x}:{:02x}:{:02x}",
+            m.oui,
             (mac_tail >> 16) & 0xff,
             (mac_tail >> 8) & 0xff,
             mac_tail & 0xff
         );
-        let ssd = r(4) % 3 != 0;
+        let ram_gb = *catalog::pick(m.ram_gb, r(17));
+        let disk_serial = |i: u64| format!("S{:010}", draw(seed, 13 + i * 100) % 10_000_000_000);
+        let disks = catalog::disks(m, r(4), &disk_serial);
         let inv = Inventory {
             host_id: format!("h-{:016x}", r(5)),
             hostname: hostname.clone(),
             domain: None,
             asset_tag: None,
             system: SystemInfo {
-                vendor: Some(vendor.into()),
-                model: Some(model.into()),
+                vendor: Some(m.vendor.into()),
+                model: Some(m.model.into()),
                 serial: Some(serial),
                 uuid: Some(format!(
                     "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
@@ -74,85 +94,67 @@ impl SimSource {
                     r(9) as u16,
                     r(10) & 0xffff_ffff_ffff
                 )),
-                chassis_type: Some(chassis.into()),
-                bios_vendor: Some(vendor.into()),
+                chassis_type: Some(m.chassis.into()),
+                bios_vendor: Some(m.vendor.into()),
                 bios_version: Some(format!("{}.{:02}", 1 + r(11) % 3, r(12) % 40)),
                 ..Default::default()
             },
-            cpu: CpuInfo {
-                model: Some("Intel(R) Core(TM) i5-10500 CPU @ 3.10GHz".into()),
-                vendor: Some("GenuineIntel".into()),
-                sockets: 1,
-                cores: 6,
-                threads: 12,
-                max_mhz: Some(4500.0),
-            },
+            cpu: catalog::cpu(m, r(18)),
             memory: MemoryInfo {
-                total_bytes: ram_gb * 1024 * 1024 * 1024 - 300 * 1024 * 1024,
-                swap_total_bytes: 2 * 1024 * 1024 * 1024,
+                total_bytes: ram_gb * GIB - 300 * 1024 * 1024,
+                swap_total_bytes: 2 * GIB,
             },
-            disks: vec![DiskInfo {
-                name: if ssd { "nvme0n1".into() } else { "sda".into() },
-                model: Some(
-                    if ssd {
-                        "KIOXIA KBG40ZNS256G"
-                    } else {
-                        "ST1000DM010-2EP102"
-                    }
-                    .into(),
-                ),
-                serial: Some(format!("S{:010}", r(13) % 10_000_000_000)),
-                size_bytes: if ssd {
-                    256_060_514_304
-                } else {
-                    1_000_204_886_016
-                },
-                rotational: Some(!ssd),
-                removable: false,
-                kind: if ssd { DiskKind::Nvme } else { DiskKind::Hdd },
-            }],
+            disks,
             nics: vec![NicInfo {
-                name: "enp1s0".into(),
+                name: if m.chassis == "Notebook" {
+                    "wlp2s0"
+                } else {
+                    "enp1s0"
+                }
+                .into(),
                 mac: Some(mac),
                 physical: true,
+                wireless: m.chassis == "Notebook",
                 addresses: vec![format!(
                     "10.{}.{}.{}/24",
                     20 + seed % 40,
                     (seed / 250) % 250,
                     10 + seed % 240
                 )],
-                speed_mbps: Some(1000),
+                speed_mbps: Some(if m.chassis == "Notebook" { 300 } else { 1000 }),
                 up: true,
                 ..Default::default()
             }],
-            os: OsInfo {
-                name: Some(
-                    if r(14) % 4 == 0 {
-                        "Ubuntu"
-                    } else {
-                        "Debian GNU/Linux"
-                    }
-                    .into(),
-                ),
-                version: Some("12 (bookworm)".into()),
-                id: Some("debian".into()),
-                pretty_name: Some("Debian GNU/Linux 12 (bookworm)".into()),
-                kernel: Some("6.1.0-26-amd64".into()),
-                arch: "x86_64".into(),
-                family: "linux".into(),
-            },
+            os: catalog::os(m, r(14)),
             agent_version: crate::VERSION.into(),
             ..Default::default()
         };
         let mut inv = inv;
-        inv.battery = (chassis == "Notebook").then(|| sim_battery(seed, r(15)));
+        inv.battery = (m.chassis == "Notebook").then(|| sim_battery(seed, r(15)));
         inv.health = sim_health(seed, &inv.disks[0], r(16), Utc::now());
         SimSource {
             seed,
             hostname,
             inv,
             rng: mix(seed ^ 0xdead_beef),
+            zone: Zone::Wib,
+            habit_shift_min: (r(19) % 61) as i64 - 30,
+            habit_weight: 0.6 + (r(20) % 71) as f64 / 100.0,
+            clock_skew_s: 0,
         }
+    }
+
+    /// Office hours in `zone` instead of WIB.
+    pub fn in_zone(mut self, zone: Zone) -> SimSource {
+        self.zone = zone;
+        self
+    }
+
+    /// A machine whose clock is `secs` off: its samples carry that time (the agent's
+    /// envelopes too, through [`crate::Identity::with_clock_skew`]).
+    pub fn with_clock_skew(mut self, secs: i64) -> SimSource {
+        self.clock_skew_s = secs;
+        self
     }
 
     pub fn hostname(&self) -> &str {
@@ -164,21 +166,13 @@ impl SimSource {
         (self.rng >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// Office load factor 0..1 at `t`.
-    fn office_load(t: DateTime<Utc>) -> f64 {
-        let wib = t + chrono::Duration::hours(7);
-        let minutes = wib.hour() * 60 + wib.minute();
-        let weekday = wib.weekday().num_days_from_monday() < 5;
-        if weekday && (450..960).contains(&minutes) {
-            // A dip at lunch (12:00-13:00).
-            if (720..780).contains(&minutes) {
-                0.4
-            } else {
-                0.8
-            }
-        } else {
-            0.05
-        }
+    /// This machine's load 0..1 at `t`: the office curve, shifted and weighted by its habits.
+    pub fn load_at(&self, t: DateTime<Utc>) -> f64 {
+        let curve = load::office_load(
+            t + chrono::Duration::minutes(self.habit_shift_min),
+            self.zone,
+        );
+        (curve * self.habit_weight).min(1.0)
     }
 }
 
@@ -276,17 +270,18 @@ fn sim_health(seed: u64, disk: &DiskInfo, r: u64, now: DateTime<Utc>) -> Health 
 impl Source for SimSource {
     fn inventory(&mut self) -> Inventory {
         let mut inv = self.inv.clone();
-        inv.collected_at = Some(Utc::now());
+        inv.collected_at = Some(Utc::now() + chrono::Duration::seconds(self.clock_skew_s));
         inv
     }
 
     fn sample(&mut self) -> Sample {
-        let now = Utc::now();
-        let load = Self::office_load(now);
+        let real_now = Utc::now();
+        let load = self.load_at(real_now);
+        let now = real_now + chrono::Duration::seconds(self.clock_skew_s);
         let cpu = (load * 45.0 + self.next() * 20.0).min(100.0);
         let total = self.inv.memory.total_bytes;
         let used = ((0.35 + load * 0.4 + self.next() * 0.1) * total as f64) as u64;
-        let disk_total: u64 = 240_000_000_000;
+        let disk_total: u64 = self.inv.disks[0].size_bytes;
         let disk_used = disk_total / 100 * (40 + self.seed % 55);
         Sample {
             ts: now,
@@ -306,7 +301,7 @@ impl Source for SimSource {
             }),
             mounts: vec![MountUsage {
                 mount: "/".into(),
-                device: "/dev/sda2".into(),
+                device: format!("/dev/{}", self.inv.disks[0].name),
                 fs_type: "ext4".into(),
                 total_bytes: disk_total,
                 used_bytes: disk_used,
@@ -314,7 +309,7 @@ impl Source for SimSource {
                 inodes_used_pct: None,
             }],
             net: vec![NetIo {
-                iface: "enp1s0".into(),
+                iface: self.inv.nics[0].name.clone(),
                 rx_bytes_ps: load * 400_000.0 * self.next(),
                 tx_bytes_ps: load * 80_000.0 * self.next(),
                 ..Default::default()
@@ -392,5 +387,55 @@ mod tests {
         let healthy = SimSource::new(1, "0101").inventory().health;
         assert_eq!(healthy.disks[0].smart_passed, Some(true));
         assert_eq!(healthy.thermal.sensors_over_critical, 0);
+    }
+
+    #[test]
+    fn inventories_vary_like_a_city_s() {
+        use std::collections::BTreeSet;
+        let invs: Vec<Inventory> = (1..=300u64)
+            .map(|seed| SimSource::new(seed, "0101").inventory())
+            .collect();
+        let distinct = |f: &dyn Fn(&Inventory) -> String| -> usize {
+            invs.iter().map(f).collect::<BTreeSet<_>>().len()
+        };
+        assert!(distinct(&|i| i.system.vendor.clone().unwrap()) >= 7);
+        assert!(distinct(&|i| i.system.model.clone().unwrap()) >= 9);
+        assert!(distinct(&|i| i.cpu.model.clone().unwrap()) >= 10);
+        assert!(distinct(&|i| i.memory.total_bytes.to_string()) >= 3);
+        assert!(distinct(&|i| i.os.pretty_name.clone().unwrap()) >= 5);
+        assert!(distinct(&|i| i.disks[0].model.clone().unwrap()) >= 6);
+        assert!(invs.iter().any(|i| i.disks.len() == 2));
+        assert!(invs.iter().any(|i| i.disks[0].kind == DiskKind::Hdd));
+        // Serials, MACs and UUIDs identify one machine each.
+        assert_eq!(distinct(&|i| i.system.serial.clone().unwrap()), invs.len());
+        assert_eq!(distinct(&|i| i.nics[0].mac.clone().unwrap()), invs.len());
+        assert_eq!(distinct(&|i| i.system.uuid.clone().unwrap()), invs.len());
+        // A machine bought in 2024 does not run a 2020 release.
+        for i in &invs {
+            if i.system.model.as_deref() == Some("Axioo Hype 5 AMD") {
+                assert!(!i.os.pretty_name.as_deref().unwrap().contains("20.04"));
+            }
+        }
+    }
+
+    #[test]
+    fn machines_have_their_own_habits_and_clocks() {
+        use chrono::TimeZone;
+        // Monday 10:00 WIB: everyone at work, not all equally busy.
+        let t = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
+        let loads: Vec<f64> = (1..=50u64)
+            .map(|s| SimSource::new(s, "0101").load_at(t))
+            .collect();
+        let (min, max) = loads
+            .iter()
+            .fold((1.0f64, 0.0f64), |(a, b), l| (a.min(*l), b.max(*l)));
+        assert!(min > 0.4 && max - min > 0.2, "{min} {max}");
+        // Sunday: nobody.
+        let sunday = t + chrono::Duration::days(6);
+        assert!((1..=50u64).all(|s| SimSource::new(s, "0101").load_at(sunday) < 0.1));
+        let mut skewed = SimSource::new(3, "0101").with_clock_skew(-7200);
+        let ts = skewed.sample().ts;
+        let off = (Utc::now() - ts).num_seconds();
+        assert!((7195..=7205).contains(&off), "{off}");
     }
 }
