@@ -48,6 +48,9 @@ pub struct CollectorConfig {
     /// Periodic condition reports: city, time zone, thresholds, schedule (docs/reports.md).
     #[serde(default)]
     pub reports: crate::report::config::ReportConfig,
+    /// Per-agent message rate limit (docs/operations.md).
+    #[serde(default)]
+    pub ingest: crate::ingest_limit::IngestLimits,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! and benchmarks and integration tests reach the same modules.
 
 pub mod auth;
+pub mod backup;
 pub mod broker;
 pub mod config;
 pub mod config_push;
@@ -9,6 +10,7 @@ pub mod demo;
 pub mod enroll;
 pub mod i18n;
 pub mod ingest;
+pub mod ingest_limit;
 pub mod jobs;
 pub mod maintain;
 pub mod netwatch;

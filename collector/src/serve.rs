@@ -33,6 +33,7 @@ pub fn start(
         client_id: cfg.mqtt.client_id.clone(),
         store: store.clone(),
         telemetry: telemetry.clone(),
+        limits: cfg.ingest,
     };
     let ingest_rx = rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -171,6 +172,8 @@ fn cfg_path_hint() -> String {
 }
 
 pub async fn serve(cfg: CollectorConfig) -> anyhow::Result<()> {
+    // Held while serving: `restore` refuses to replace a database a collector is using.
+    let _lock = crate::backup::RunLock::take(&cfg.database(), crate::i18n::Lang::Id)?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     if store.user_count().await? == 0 {
         let config = cfg_path_hint();

@@ -33,6 +33,29 @@ impl Collector {
     /// Like [`Collector::start`], with more lines at the end of `collector.toml` (sections
     /// such as `[network]`).
     pub fn start_with(broker: &Mosquitto, extra_toml: &str) -> Collector {
+        Collector::start_configured(broker, "", extra_toml)
+    }
+
+    /// Like [`Collector::start_with`], with top-level keys too (`top_toml`, such as
+    /// `maintain_interval_s = 3600`).
+    pub fn start_configured(broker: &Mosquitto, top_toml: &str, extra_toml: &str) -> Collector {
+        let mut c = Collector::configure(broker, top_toml, extra_toml);
+        c.user_add(ADMIN.0, "admin", &[], ADMIN.1);
+        c.launch();
+        c
+    }
+
+    /// A collector whose database is `pantau-collector restore BACKUP` (run here, through
+    /// the CLI), not yet started: [`Collector::restart`] starts it. Its users are the
+    /// backup's.
+    pub fn restored(broker: &Mosquitto, backup: &Path) -> Collector {
+        let c = Collector::configure(broker, "", "");
+        c.cli(&["restore", backup.to_str().expect("utf-8 path")], None);
+        c
+    }
+
+    /// Directory, ports and `collector.toml`; nothing run.
+    fn configure(broker: &Mosquitto, top_toml: &str, extra_toml: &str) -> Collector {
         let dir = tempfile::Builder::new()
             .prefix("pantau-collector-")
             .tempdir()
@@ -42,23 +65,20 @@ impl Collector {
         std::fs::create_dir_all(&data_dir).expect("create data_dir");
         let config = dir.path().join("collector.toml");
         let text = format!(
-            "data_dir = {data:?}\n\n[mqtt]\nurl = {url:?}\nclient_id = {client:?}\n\n\
+            "data_dir = {data:?}\n{top_toml}\n\n[mqtt]\nurl = {url:?}\nclient_id = {client:?}\n\n\
              [http]\nlisten = \"127.0.0.1:{http_port}\"\n",
             data = data_dir.display().to_string(),
             url = broker.url(),
             client = format!("pantau-collector-{}", broker.port()),
         ) + extra_toml;
         std::fs::write(&config, text).expect("write collector.toml");
-        let mut c = Collector {
+        Collector {
             proc: Proc::new("pantau-collector", dir.path().join("collector.log")),
             http_port,
             config,
             data_dir,
             dir,
-        };
-        c.user_add(ADMIN.0, "admin", &[], ADMIN.1);
-        c.launch();
-        c
+        }
     }
 
     /// `pantau-collector user add NAME --role ROLE [--opd ...] --password-stdin` on this

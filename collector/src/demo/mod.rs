@@ -83,7 +83,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         snmp_profiles: Default::default(),
         policy_interval_s: 60,
         reports: Default::default(),
+        ingest: Default::default(),
     };
+    let _lock = crate::backup::RunLock::take(&cfg.database(), crate::i18n::Lang::Id)?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;
     let listener = crate::serve::bind(&cfg.http.listen).await?;

@@ -82,6 +82,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/logout", Login, "logout"),
     r("GET", "/metrics", Open, ""),
     r("GET", "/api/v1/health", Open, ""),
+    r("GET", "/install.sh", Open, ""),
     r("GET", "/api/v1/me", Read, ""),
     r("GET", "/api/v1/audit", Audit, ""),
     r("GET", "/api/v1/hosts", Read, ""),
