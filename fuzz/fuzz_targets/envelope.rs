@@ -21,7 +21,9 @@ fuzz_target!(|data: &[u8]| {
     let kind = Kind::ALL[pick as usize % Kind::ALL.len()];
     let topic = format!("pantau/v1/fuzz-pc/{kind}");
     let public = key().public();
-    if let Ok(v) = decode(&topic, payload, |id| (id == "fuzz-pc").then(|| public.clone())) {
+    if let Ok(v) = decode(&topic, payload, |id| {
+        (id == "fuzz-pc").then(|| public.clone())
+    }) {
         // Whatever passed must survive a round trip through its own encoder.
         let bytes = v.envelope.to_bytes();
         assert!(decode(&topic, &bytes, |_| Some(key().public())).is_ok());
