@@ -25,6 +25,13 @@ enum Command {
         #[arg(long, short, default_value = "/etc/pantau/agent.toml")]
         config: PathBuf,
     },
+    /// Windows only, UNTESTED: run as the `PantauAgent` service under the Service Control
+    /// Manager (install/install-agent.ps1 registers it); otherwise the same as `run`.
+    #[cfg(windows)]
+    Service {
+        #[arg(long, short, default_value = r"C:\ProgramData\Pantau\agent.toml")]
+        config: PathBuf,
+    },
     /// Print this machine's inventory as JSON and exit.
     Inventory {
         /// Read a recorded tree instead of this machine (testing).
@@ -133,6 +140,14 @@ fn main() {
 
 fn real_main(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        #[cfg(windows)]
+        Command::Service { config } => {
+            pantau_agent::service::windows::dispatch(Box::new(move || {
+                real_main(Cli {
+                    command: Command::Run { config },
+                })
+            }))
+        }
         Command::Inventory { root, asset_tag } => {
             let mut src = HostSource::new(root, asset_tag, 0);
             println!("{}", serde_json::to_string_pretty(&src.inventory())?);

@@ -53,6 +53,9 @@ pub struct CollectorConfig {
     /// route answers 503 and `agents revoke` cannot rewrite the CRL.
     #[serde(default)]
     pub enroll: Option<EnrollConfig>,
+    /// Per-agent message rate limit (docs/operations.md).
+    #[serde(default)]
+    pub ingest: crate::ingest_limit::IngestLimits,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 //! Rejected messages are acknowledged too (after being counted and logged): they can never
 //! become valid, and leaving them unacknowledged would make the broker redeliver them forever.
 
+use crate::ingest_limit::{AgentLimiter, IngestLimits, Verdict};
 use crate::store::{Accepted, Outcome, Store};
 use crate::telemetry::{KindLabel, Telemetry};
 use pantau_agent::config::BrokerConfig;
@@ -29,6 +30,8 @@ use tokio::sync::{mpsc, watch};
 const MAX_BATCH: usize = 1000;
 const MAX_WAIT: Duration = Duration::from_millis(20);
 const MAX_GAP: Duration = Duration::from_millis(2);
+/// The `reason` label of messages dropped by the per-agent rate limit.
+pub const RATE_LIMITED: &str = "rate_limited";
 
 pub struct Ingest {
     pub broker: BrokerConfig,
@@ -37,6 +40,8 @@ pub struct Ingest {
     pub filter: String,
     pub store: Arc<dyn Store>,
     pub telemetry: Arc<Telemetry>,
+    /// Per-agent rate limit (`[ingest]`).
+    pub limits: IngestLimits,
 }
 
 impl Ingest {
@@ -57,7 +62,14 @@ impl Ingest {
         }
         let (client, mut events) = AsyncClient::new(opts, 10_000);
         let (tx, rx) = mpsc::channel::<Publish>(10_000);
-        let writer = tokio::spawn(writer(rx, client.clone(), self.store, self.telemetry));
+        let limiter = AgentLimiter::new(self.limits);
+        let writer = tokio::spawn(writer(
+            rx,
+            client.clone(),
+            self.store,
+            self.telemetry,
+            limiter,
+        ));
         let mut shutdown = shutdown;
         let mut was_connected = false;
         loop {
@@ -174,6 +186,7 @@ async fn writer(
     client: AsyncClient,
     store: Arc<dyn Store>,
     tel: Arc<Telemetry>,
+    mut limiter: AgentLimiter,
 ) {
     let mut keys = Keys {
         store: store.clone(),
@@ -215,11 +228,23 @@ async fn writer(
                 Err(_) => None,
             };
             match decode(&p.topic, &p.payload, |_| key) {
-                Ok(Verified { envelope, body }) => accepted.push(Accepted {
-                    envelope,
-                    body,
-                    received_at,
-                }),
+                Ok(Verified { envelope, body }) => match limiter.check(&envelope.agent_id) {
+                    Verdict::Pass => accepted.push(Accepted {
+                        envelope,
+                        body,
+                        received_at,
+                    }),
+                    Verdict::Drop { log } => {
+                        tel.dropped(&envelope.agent_id, RATE_LIMITED);
+                        if log {
+                            tracing::warn!(
+                                agent = %envelope.agent_id,
+                                "agent over its message rate limit ([ingest]); dropping its \
+                                 messages (counted in pantau_ingest_dropped_total)"
+                            );
+                        }
+                    }
+                },
                 Err(e) => {
                     tel.rejected(e.reason.label());
                     tracing::warn!(reason = e.reason.label(), "rejected message: {}", e.detail);

@@ -2,6 +2,7 @@
 //! and benchmarks and integration tests reach the same modules.
 
 pub mod auth;
+pub mod backup;
 pub mod broker;
 pub mod broker_config;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod demo;
 pub mod enroll;
 pub mod i18n;
 pub mod ingest;
+pub mod ingest_limit;
 pub mod jobs;
 pub mod maintain;
 pub mod netwatch;

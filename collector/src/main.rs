@@ -1,8 +1,8 @@
 //! `pantau-collector`: ingest, storage, API and the embedded demo.
 
 use pantau_collector::{
-    config, demo, enroll, network_cli, pki_cli, policy_cli, reconcile_cli, register, report, serve,
-    snmp_cli, store, user_cli,
+    backup, config, demo, enroll, network_cli, pki_cli, policy_cli, reconcile_cli, register,
+    report, serve, snmp_cli, store, user_cli,
 };
 
 use pantau_collector::i18n::Lang;
@@ -51,13 +51,16 @@ impl StoreArgs {
             .unwrap_or_default())
     }
 
-    fn open(&self) -> anyhow::Result<SqliteStore> {
-        let db = match (self.config()?, &self.data) {
+    fn database(&self) -> anyhow::Result<PathBuf> {
+        Ok(match (self.config()?, &self.data) {
             (Some(cfg), _) => cfg.database(),
             (None, Some(dir)) => dir.join("pantau.db"),
             (None, None) => anyhow::bail!("say which database: --config FILE or --data DIR"),
-        };
-        SqliteStore::open(&db)
+        })
+    }
+
+    fn open(&self) -> anyhow::Result<SqliteStore> {
+        SqliteStore::open(&self.database()?)
     }
 }
 
@@ -75,6 +78,11 @@ enum Command {
         /// others' reports and config. One trusted LAN only (docs/security.md).
         #[arg(long, requires = "embedded_broker")]
         embedded_broker_unconfined: bool,
+    },
+    /// Check a config file (every key, every SNMP secret) without starting anything.
+    CheckConfig {
+        #[arg(long, short, default_value = "/etc/pantau/collector.toml")]
+        config: PathBuf,
     },
     /// Everything on this machine: embedded broker, SQLite, an agent for this host, simulated
     /// agents, and the web server.
@@ -188,6 +196,30 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Copy the database into FILE while the collector runs (SQLite online backup: the
+    /// file is consistent as of one commit). Keep backups off the server room
+    /// (docs/operations.md).
+    Backup {
+        /// The backup file (written through a temporary file beside it, then renamed).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, value_enum, default_value = "id")]
+        lang: Lang,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Replace the database with a backup. Refuses while a collector runs with it, and when
+    /// it exists unless --force; checks the backup's integrity and schema version first.
+    Restore {
+        file: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, value_enum, default_value = "id")]
+        lang: Lang,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Every HTTP route and who may call it (open, login, read, write, admin, audit).
     Routes {
         #[arg(long)]
@@ -296,6 +328,14 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             serve::serve(CollectorConfig::load(&config)?, embedded).await
         }
         Command::Demo(args) => demo::run(args).await,
+        Command::CheckConfig { config } => {
+            let cfg = CollectorConfig::load(&config)?;
+            println!("# {} is valid", config.display());
+            println!("database: {}", cfg.database().display());
+            println!("mqtt: {}", cfg.mqtt.url);
+            println!("http: {}", cfg.http.listen);
+            Ok(())
+        }
         Command::Reconcile { store, out } => {
             let settings = store
                 .config()?
@@ -322,6 +362,33 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
         Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),
+        Command::Backup { out, lang, store } => {
+            let db = store.database()?;
+            let done = tokio::task::spawn_blocking(move || backup::backup(&db, &out)).await??;
+            println!(
+                "{} {}",
+                lang.t("Cadangan selesai.", "Backup done."),
+                done.describe(lang)
+            );
+            Ok(())
+        }
+        Command::Restore {
+            file,
+            force,
+            lang,
+            store,
+        } => {
+            let db = store.database()?;
+            let done =
+                tokio::task::spawn_blocking(move || backup::restore(&file, &db, force, lang))
+                    .await??;
+            println!(
+                "{} {}",
+                lang.t("Pemulihan selesai.", "Restore done."),
+                done.describe(lang)
+            );
+            Ok(())
+        }
         Command::Report {
             period,
             opd,

@@ -34,6 +34,7 @@ pub fn start(
         filter: cfg.ingest_filter(),
         store: store.clone(),
         telemetry: telemetry.clone(),
+        limits: cfg.ingest,
     };
     let ingest_rx = rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -195,6 +196,8 @@ pub async fn serve(cfg: CollectorConfig, embedded: Option<Embedded>) -> anyhow::
     if let Some(b) = embedded {
         crate::broker::start(b.listen, b.unconfined)?;
     }
+    // Held while serving: `restore` refuses to replace a database a collector is using.
+    let _lock = crate::backup::RunLock::share(&cfg.database(), crate::i18n::Lang::Id)?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     if store.user_count().await? == 0 {
         let config = cfg_path_hint();

@@ -4,6 +4,7 @@
 //! |---|---|---|---|
 //! | `pantau_ingest_messages_total` | counter | kind | messages stored |
 //! | `pantau_ingest_rejected_total` | counter | reason | messages refused (never stored) |
+//! | `pantau_ingest_dropped_total` | counter | agent, reason | verified messages dropped (`rate_limited`: over the per-agent limit); also in `rejected` |
 //! | `pantau_ingest_duplicates_total` | counter | | redeliveries already stored |
 //! | `pantau_ingest_replays_total` | counter | | seq older than retention remembers |
 //! | `pantau_ingest_lag_seconds` | histogram | | receipt time minus the agent's `ts` |
@@ -29,10 +30,17 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AgentReasonLabel {
+    pub agent: String,
+    pub reason: String,
+}
+
 pub struct Telemetry {
     pub registry: Registry,
     pub messages: Family<KindLabel, Counter>,
     pub rejected: Family<ReasonLabel, Counter>,
+    pub dropped: Family<AgentReasonLabel, Counter>,
     pub duplicates: Counter,
     pub replays: Counter,
     pub store_errors: Counter,
@@ -55,11 +63,15 @@ impl Telemetry {
                 kind: k.to_string(),
             });
         }
-        for r in RejectReason::ALL {
-            let _ = rejected.get_or_create(&ReasonLabel {
-                reason: r.label().into(),
-            });
+        for r in RejectReason::ALL
+            .iter()
+            .map(|r| r.label())
+            .chain([crate::ingest::RATE_LIMITED])
+        {
+            let _ = rejected.get_or_create(&ReasonLabel { reason: r.into() });
         }
+        // Per agent: only agents that were ever limited get a series.
+        let dropped = Family::<AgentReasonLabel, Counter>::default();
         let duplicates = Counter::default();
         let replays = Counter::default();
         let store_errors = Counter::default();
@@ -79,6 +91,11 @@ impl Telemetry {
             "ingest_rejected",
             "Messages refused and never stored, by reason",
             rejected.clone(),
+        );
+        registry.register(
+            "ingest_dropped",
+            "Verified messages dropped unstored, by agent and reason (rate_limited)",
+            dropped.clone(),
         );
         registry.register(
             "ingest_duplicates",
@@ -114,6 +131,7 @@ impl Telemetry {
             registry,
             messages,
             rejected,
+            dropped,
             duplicates,
             replays,
             store_errors,
@@ -129,6 +147,20 @@ impl Telemetry {
                 reason: reason.into(),
             })
             .inc();
+    }
+}
+
+impl Telemetry {
+    /// A verified message of `agent` dropped for `reason`: counted per agent and with the
+    /// rejects, so `pantau_ingest_rejected_total` stays the total of everything not stored.
+    pub fn dropped(&self, agent: &str, reason: &str) {
+        self.dropped
+            .get_or_create(&AgentReasonLabel {
+                agent: agent.into(),
+                reason: reason.into(),
+            })
+            .inc();
+        self.rejected(reason);
     }
 }
 

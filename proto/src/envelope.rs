@@ -156,6 +156,40 @@ pub struct Verified {
     pub body: Body,
 }
 
+/// Deepest nesting of arrays and objects a message may have. Real messages stay under 8;
+/// serde_json's own limit (128) would stop a stack overflow, this stops work on absurd input
+/// early and keeps the canonical re-encoding (recursive) shallow.
+pub const MAX_DEPTH: usize = 32;
+
+/// The byte offset where `payload` first nests deeper than [`MAX_DEPTH`], if it does.
+/// Brackets inside strings do not count; the scan is one pass and allocates nothing.
+fn too_deep(payload: &[u8]) -> Option<usize> {
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for (i, &b) in payload.iter().enumerate() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Decode and verify one MQTT message.
 ///
 /// Checks run cheapest first, and the signature is checked before the body is interpreted,
@@ -182,6 +216,14 @@ pub fn decode(
                 payload.len(),
                 topic_kind,
                 topic_kind.max_bytes()
+            ),
+        ));
+    }
+    if let Some(depth) = too_deep(payload) {
+        return Err(reject(
+            RejectReason::Malformed,
+            format!(
+                "topic {topic_name}: JSON nested deeper than {MAX_DEPTH} levels (at byte {depth})"
             ),
         ));
     }

@@ -27,6 +27,8 @@ pub struct CollectorOptions {
     pub data_dir: Option<PathBuf>,
     /// Create the test admin (skip it for a second collector on a store that has one).
     pub add_admin: bool,
+    /// Top-level keys of `collector.toml` (such as `maintain_interval_s = 3600`).
+    pub top_toml: String,
     /// Lines appended to `collector.toml`.
     pub extra_toml: String,
 }
@@ -38,6 +40,7 @@ impl Default for CollectorOptions {
             shared_group: None,
             data_dir: None,
             add_admin: true,
+            top_toml: String::new(),
             extra_toml: String::new(),
         }
     }
@@ -70,9 +73,41 @@ impl Collector {
         )
     }
 
+    /// Like [`Collector::start_with`], with top-level keys too (`top_toml`, such as
+    /// `maintain_interval_s = 3600`).
+    pub fn start_configured(broker: &Mosquitto, top_toml: &str, extra_toml: &str) -> Collector {
+        Collector::start_opts(
+            broker,
+            &CollectorOptions {
+                top_toml: top_toml.into(),
+                extra_toml: extra_toml.into(),
+                ..CollectorOptions::default()
+            },
+        )
+    }
+
     /// A collector as `opts` describes it (its own client id, a shared group, a store it
     /// shares with another collector).
     pub fn start_opts(broker: &Mosquitto, opts: &CollectorOptions) -> Collector {
+        let mut c = Collector::configure(broker, opts);
+        if opts.add_admin {
+            c.user_add(ADMIN.0, "admin", &[], ADMIN.1);
+        }
+        c.launch();
+        c
+    }
+
+    /// A collector whose database is `pantau-collector restore BACKUP` (run here, through
+    /// the CLI), not yet started: [`Collector::restart`] starts it. Its users are the
+    /// backup's.
+    pub fn restored(broker: &Mosquitto, backup: &Path) -> Collector {
+        let c = Collector::configure(broker, &CollectorOptions::default());
+        c.cli(&["restore", backup.to_str().expect("utf-8 path")], None);
+        c
+    }
+
+    /// Directory, ports and `collector.toml`; nothing run.
+    fn configure(broker: &Mosquitto, opts: &CollectorOptions) -> Collector {
         let dir = tempfile::Builder::new()
             .prefix("pantau-collector-")
             .tempdir()
@@ -94,24 +129,20 @@ impl Collector {
             .map(|g| format!("shared_group = {g:?}\n"))
             .unwrap_or_default();
         let text = format!(
-            "data_dir = {data:?}\n\n[mqtt]\nurl = {url:?}\nclient_id = {client:?}\n{group}\n\
+            "data_dir = {data:?}\n{top}\n\n[mqtt]\nurl = {url:?}\nclient_id = {client:?}\n{group}\n\
              [http]\nlisten = \"127.0.0.1:{http_port}\"\n",
             data = data_dir.display().to_string(),
+            top = opts.top_toml,
             url = broker.url(),
         ) + &opts.extra_toml;
         std::fs::write(&config, text).expect("write collector.toml");
-        let mut c = Collector {
+        Collector {
             proc: Proc::new("pantau-collector", dir.path().join("collector.log")),
             http_port,
             config,
             data_dir,
             dir,
-        };
-        if opts.add_admin {
-            c.user_add(ADMIN.0, "admin", &[], ADMIN.1);
         }
-        c.launch();
-        c
     }
 
     /// `pantau-collector user add NAME --role ROLE [--opd ...] --password-stdin` on this

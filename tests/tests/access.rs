@@ -47,6 +47,8 @@ fn case(method: &str, route: &str, flag_b: i64, asset_b: &str, report_b: i64) ->
         | ("GET", "/metrics")
         // The API description: the same for everyone, and no data.
         | ("GET", "/openapi.json")
+        // The agent install script: the same for everyone, and no data.
+        | ("GET", "/install.sh")
         | ("GET", "/api/v1/me") => c(route.into(), None, Skip),
         ("GET", "/") => c("/".into(), None, ListWithoutB),
         ("GET", "/temuan") => c(route.into(), None, ListWithoutB),

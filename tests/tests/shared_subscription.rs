@@ -34,7 +34,7 @@ fn member(broker: &Mosquitto, name: &str, data: &std::path::Path, first: bool) -
             data_dir: Some(data.to_owned()),
             add_admin: first,
             // Periodic jobs run on both for now (the job lease comes with PostgreSQL).
-            extra_toml: String::new(),
+            ..CollectorOptions::default()
         },
     )
 }

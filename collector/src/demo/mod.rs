@@ -89,7 +89,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         policy_interval_s: 60,
         reports: Default::default(),
         enroll: None,
+        ingest: Default::default(),
     };
+    let _lock = crate::backup::RunLock::share(&cfg.database(), crate::i18n::Lang::Id)?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
     let admin = demo_admin(&*store).await?;
     let listener = crate::serve::bind(&cfg.http.listen).await?;

@@ -85,6 +85,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/openapi.json", Open, ""),
     // The token is the credential; the handler audits every attempt itself.
     r("POST", "/api/v1/enroll", Open, "agent.enroll"),
+    r("GET", "/install.sh", Open, ""),
     r("GET", "/api/v1/me", Read, ""),
     r("GET", "/api/v1/audit", Audit, ""),
     r("GET", "/api/v1/hosts", Read, ""),

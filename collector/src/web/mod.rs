@@ -11,6 +11,7 @@ mod flags;
 mod host_page;
 mod hosts;
 pub mod https;
+mod install;
 mod jaringan;
 mod lan_section;
 pub mod layout;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reports::routes())
         .merge(openapi::routes())
         .merge(crate::enroll::api::routes())
+        .merge(install::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::guard,

@@ -149,3 +149,22 @@ fn every_kind_of_bad_input_has_its_reason() {
         err.detail
     );
 }
+
+#[test]
+fn nesting_deeper_than_the_limit_is_malformed_and_strings_do_not_count() {
+    let key = AgentKey::generate();
+    let topic = "pantau/v1/pc-1/metrics";
+    let deep = format!(
+        "{{\"v\":1,\"x\":{}{}}}",
+        "[".repeat(MAX_DEPTH),
+        "]".repeat(MAX_DEPTH)
+    );
+    let err = check(topic, deep.as_bytes(), &key).unwrap_err();
+    assert_eq!(err.reason, RejectReason::Malformed);
+    assert!(err.detail.contains("nested deeper"), "{}", err.detail);
+    // Brackets inside a string (with an escaped quote before them) are text, not nesting.
+    let mut v: Value = serde_json::from_slice(&signed(&key).to_bytes()).unwrap();
+    v["note"] = json!(format!("\"{}", "[{".repeat(100)));
+    let ok = serde_json::to_vec(&v).unwrap();
+    assert!(too_deep(&ok).is_none());
+}

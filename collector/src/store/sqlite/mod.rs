@@ -55,6 +55,16 @@ fn open_conn(path: &Path) -> anyhow::Result<Connection> {
     Ok(conn)
 }
 
+/// The schema version this build creates and understands (backup and restore check it).
+pub fn schema_version() -> usize {
+    schema::version()
+}
+
+#[cfg(test)]
+pub(crate) fn migrate_for_tests(conn: &mut Connection) {
+    schema::migrate(conn).expect("migrate");
+}
+
 impl SqliteStore {
     pub fn open(path: &Path) -> anyhow::Result<SqliteStore> {
         if let Some(dir) = path.parent() {

@@ -473,3 +473,8 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// The schema version this build creates: the number of migrations.
+pub fn version() -> usize {
+    MIGRATIONS.len()
+}

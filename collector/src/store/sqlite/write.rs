@@ -7,7 +7,10 @@ use pantau_proto::body::{AgentState, Body, Inventory, MetricsBatch, Status};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 pub fn enroll(c: &mut Connection, a: &EnrolledAgent) -> anyhow::Result<()> {
-    let tx = c.transaction()?;
+    // IMMEDIATE: `enroll add` runs in its own process beside a working collector; a deferred
+    // transaction that reads and then writes fails at once (SQLITE_BUSY, no busy wait) when
+    // the collector commits in between.
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let exists: bool = tx
         .query_row(
             "SELECT 1 FROM agents WHERE agent_id = ?1",
