@@ -48,6 +48,78 @@ pub struct CollectorConfig {
     /// Periodic condition reports: city, time zone, thresholds, schedule (docs/reports.md).
     #[serde(default)]
     pub reports: crate::report::config::ReportConfig,
+    /// Which database: SQLite in `data_dir` (the default) or PostgreSQL (docs/collector.md).
+    #[serde(default)]
+    pub database: DatabaseConfig,
+}
+
+/// `[database]`: without `url`, SQLite at `data_dir/pantau.db`. With
+/// `url = "postgres://user@host:port/db"`, PostgreSQL; the password inline in the URL, or
+/// (better) from `password_env` (an environment variable) or `password_file` (a file whose
+/// content, trailing newline removed, is the password), like the SNMP profiles' secrets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// The password from `password_env` or `password_file`, filled by
+    /// [`CollectorConfig::load`]; never serialized.
+    #[serde(skip)]
+    pub password: Option<String>,
+}
+
+impl DatabaseConfig {
+    /// Check the section and read the password from its source; errors name the key.
+    fn resolve(
+        &mut self,
+        env_of: &dyn Fn(&str) -> Option<String>,
+        base: &Path,
+    ) -> Result<(), String> {
+        let Some(url) = &self.url else {
+            if self.password_env.is_some() || self.password_file.is_some() {
+                return Err("database: password_env / password_file need database.url".into());
+            }
+            return Ok(());
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!(
+                "database.url: {:?} is not a postgres:// URL (leave it out for SQLite in data_dir)",
+                crate::store::postgres::redacted(url)
+            ));
+        }
+        self.password = match (&self.password_env, &self.password_file) {
+            (None, None) => None,
+            (Some(v), None) => Some(env_of(v).ok_or_else(|| {
+                format!("database.password_env: the environment variable {v} is not set")
+            })?),
+            (None, Some(f)) => {
+                let f = if f.is_relative() {
+                    base.join(f)
+                } else {
+                    f.clone()
+                };
+                Some(
+                    std::fs::read_to_string(&f)
+                        .map_err(|e| {
+                            format!("database.password_file: cannot read {}: {e}", f.display())
+                        })?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_string(),
+                )
+            }
+            (Some(_), Some(_)) => {
+                return Err("database: give only one of password_env, password_file".into())
+            }
+        };
+        if self.password.as_deref() == Some("") {
+            return Err("database: the password is empty".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,6 +223,9 @@ impl CollectorConfig {
             base,
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        cfg.database
+            .resolve(&|v| std::env::var(v).ok(), base)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(cfg)
     }
 
@@ -161,8 +236,17 @@ impl CollectorConfig {
         }
     }
 
+    /// The SQLite file, when no PostgreSQL is configured.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("pantau.db")
+    }
+
+    /// What the logs say the database is: the SQLite file or the URL without password.
+    pub fn database_label(&self) -> String {
+        match &self.database.url {
+            Some(url) => crate::store::postgres::redacted(url),
+            None => self.database().display().to_string(),
+        }
     }
 
     /// The agent-side view of the same broker settings, to reuse its TLS setup.
