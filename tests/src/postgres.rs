@@ -92,6 +92,34 @@ impl PgServer {
         s.url(&name)
     }
 
+    /// Run one SQL statement with `psql` on the database of `url` (from
+    /// [`PgServer::fresh_database`]); its rows, one per line, columns separated by `|`.
+    pub fn psql(url: &str, sql: &str) -> String {
+        let s = PgServer::get();
+        let out = s
+            .command("psql")
+            .args([
+                "-X",
+                "-q",
+                "-t",
+                "-A",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                url,
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
     }
