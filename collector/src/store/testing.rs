@@ -83,6 +83,36 @@ pub async fn open(b: Backend) -> TestStore {
     }
 }
 
+impl TestStore {
+    /// Rows of text (or NULL) columns, from SQL both databases understand.
+    pub async fn texts(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let sql = sql.to_owned();
+        match &self.raw {
+            Raw::Sqlite(s) => s
+                .read(move |c| {
+                    let mut st = c.prepare(&sql)?;
+                    let n = st.column_count();
+                    let rows = st
+                        .query_map([], |r| (0..n).map(|i| r.get(i)).collect())?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(rows)
+                })
+                .await
+                .unwrap(),
+            Raw::Postgres(s) => s
+                .conn()
+                .await
+                .unwrap()
+                .query(&sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| (0..r.len()).map(|i| r.get(i)).collect())
+                .collect(),
+        }
+    }
+}
+
 /// `both!(a, b)`: for each `async fn a(s: TestStore)`, the tests `a::sqlite` and
 /// `a::postgres`.
 #[macro_export]
