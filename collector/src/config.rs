@@ -281,6 +281,43 @@ mod tests {
     }
 
     #[test]
+    fn the_database_section_is_checked_and_its_password_read_from_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collector.toml");
+        let load = |db: &str| {
+            std::fs::write(
+                &path,
+                format!(
+                    "data_dir = \"d\"\n[mqtt]\nurl = \"mqtt://127.0.0.1:1883\"\n[database]\n{db}"
+                ),
+            )
+            .unwrap();
+            CollectorConfig::load(&path)
+        };
+        // SQLite when the section is empty; PostgreSQL with a URL.
+        assert!(load("").unwrap().database.url.is_none());
+        std::fs::write(dir.path().join("pw"), "rahasia\n").unwrap();
+        let cfg = load("url = \"postgres://pantau@db/pantau\"\npassword_file = \"pw\"\n").unwrap();
+        assert_eq!(cfg.database.password.as_deref(), Some("rahasia"));
+        assert_eq!(cfg.database_label(), "postgres://pantau@db/pantau");
+        let e = load("url = \"postgres://u:secret@db/p\"\nport = 5\n").unwrap_err();
+        assert!(e.to_string().contains("collector.toml:5:"), "{e}");
+        let e = load("url = \"mysql://u:secret@db/p\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database.url") && !e.contains("secret"), "{e}");
+        let e = load("url = \"postgres://u@db/p\"\npassword_env = \"PANTAU_TEST_NO_SUCH_VAR\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("database.password_env") && e.contains("PANTAU_TEST_NO_SUCH_VAR"),
+            "{e}"
+        );
+        let e = load("password_file = \"pw\"\n").unwrap_err().to_string();
+        assert!(e.contains("need database.url"), "{e}");
+    }
+
+    #[test]
     fn an_unknown_rule_is_refused_with_its_place() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("collector.toml");

@@ -24,7 +24,7 @@ pub struct TestStore {
 
 enum Raw {
     Sqlite(super::sqlite::SqliteStore),
-    Postgres(super::postgres::PgStore),
+    Postgres(Box<super::postgres::PgStore>),
 }
 
 impl TestStore {
@@ -75,7 +75,7 @@ pub async fn open(b: Backend) -> TestStore {
             let s = super::postgres::PgStore::open(&url).await.unwrap();
             TestStore {
                 store: Arc::new(s.clone()),
-                raw: Raw::Postgres(s),
+                raw: Raw::Postgres(Box::new(s)),
                 backend: "postgres",
                 _dir: None,
             }

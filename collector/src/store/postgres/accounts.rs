@@ -35,7 +35,7 @@ fn record_of(r: &Row) -> LoginRecord {
 }
 
 async fn record_where(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     cond: &str,
     arg: &(dyn ToSql + Sync),
 ) -> anyhow::Result<Option<LoginRecord>> {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Client, GenericClient};
 use std::collections::BTreeSet;
 
-pub async fn list(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<EquipmentRow>> {
+pub async fn list(c: &impl GenericClient) -> anyhow::Result<Vec<EquipmentRow>> {
     let rows = c
         .query(
             "SELECT e.asset_key, e.ip, e.port, e.profile, e.agent_id, e.uplinks,
@@ -35,10 +35,7 @@ pub async fn list(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<Equipme
 }
 
 /// The rows polled by `agent_id`.
-pub async fn of_agent(
-    c: &(impl GenericClient + Sync),
-    agent_id: &str,
-) -> anyhow::Result<Vec<Equipment>> {
+pub async fn of_agent(c: &impl GenericClient, agent_id: &str) -> anyhow::Result<Vec<Equipment>> {
     Ok(list(c)
         .await?
         .into_iter()
@@ -154,7 +151,7 @@ pub async fn put(
 }
 
 /// Remove one row; false when there was none.
-pub async fn remove(c: &(impl GenericClient + Sync), asset_key: &str) -> anyhow::Result<bool> {
+pub async fn remove(c: &impl GenericClient, asset_key: &str) -> anyhow::Result<bool> {
     Ok(c.execute(
         "DELETE FROM snmp_equipment WHERE asset_key = $1",
         &[&asset_key],

@@ -41,7 +41,7 @@ async fn event(
 }
 
 pub async fn history(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     id: i64,
 ) -> anyhow::Result<Vec<crate::store::FlagEvent>> {
     let rows = c
@@ -225,7 +225,7 @@ fn flag_of(r: &Row) -> Flag {
     }
 }
 
-pub async fn list(c: &(impl GenericClient + Sync), f: &FlagFilter) -> anyhow::Result<Vec<Flag>> {
+pub async fn list(c: &impl GenericClient, f: &FlagFilter) -> anyhow::Result<Vec<Flag>> {
     let states = crate::store::sqlite::flags::checked_states(f)?;
     let sql = format!(
         "SELECT {COLUMNS} FROM flags
@@ -249,7 +249,7 @@ pub async fn list(c: &(impl GenericClient + Sync), f: &FlagFilter) -> anyhow::Re
     Ok(rows.iter().map(flag_of).collect())
 }
 
-pub async fn get(c: &(impl GenericClient + Sync), id: i64) -> anyhow::Result<Option<Flag>> {
+pub async fn get(c: &impl GenericClient, id: i64) -> anyhow::Result<Option<Flag>> {
     let sql = format!("SELECT {COLUMNS} FROM flags WHERE id = $1");
     Ok(c.query_opt(&sql, &[&id]).await?.map(|r| flag_of(&r)))
 }

@@ -8,7 +8,7 @@ const FILTER: &str =
     "(name IN ('net_loss:gateway', 'net_rtt:gateway') OR name ILIKE 'http\\_up:%')";
 
 pub async fn opd(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     opd: &str,
     from: i64,
     to: i64,

@@ -18,7 +18,7 @@ fn condition(code: Option<&str>) -> Option<Condition> {
 }
 
 pub async fn register_lines(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     opd: Option<&str>,
 ) -> anyhow::Result<Vec<RegisterLine>> {
     let rows = c

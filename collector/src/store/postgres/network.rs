@@ -102,7 +102,7 @@ pub async fn discovery(
     Ok(())
 }
 
-pub async fn plan(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<PlanEntry>> {
+pub async fn plan(c: &impl GenericClient) -> anyhow::Result<Vec<PlanEntry>> {
     let rows = c
         .query(
             "SELECT opd, cidr, note FROM ip_plan ORDER BY opd, cidr",
@@ -139,7 +139,7 @@ pub async fn replace_plan(c: &mut Client, entries: &[PlanEntry]) -> anyhow::Resu
 }
 
 pub async fn devices(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     opd: Option<&str>,
     since: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Vec<LanDevice>> {
@@ -168,7 +168,7 @@ pub async fn devices(
     Ok(out)
 }
 
-pub async fn latest(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<LatestNet>> {
+pub async fn latest(c: &impl GenericClient) -> anyhow::Result<Vec<LatestNet>> {
     let rows = c
         .query(
             "SELECT h.agent_id, a.opd, h.net_ts, h.net FROM hosts h JOIN agents a USING (agent_id)
@@ -195,7 +195,7 @@ pub async fn latest(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<Lates
 
 /// Everything the network judge reads, as one snapshot (the caller holds a transaction).
 pub async fn inputs(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     now: DateTime<Utc>,
     config: &NetworkConfig,
 ) -> anyhow::Result<network::Inputs> {

@@ -10,7 +10,7 @@ use pantau_proto::body::PushedConfig;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-pub async fn layers(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<ConfigLayer>> {
+pub async fn layers(c: &impl GenericClient) -> anyhow::Result<Vec<ConfigLayer>> {
     let rows = c
         .query(
             "SELECT scope, key, layer, updated_at, updated_by FROM agent_config
@@ -35,7 +35,7 @@ pub async fn layers(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<Confi
 
 /// Set (or with `None`, remove) one layer; refused with the field at fault if invalid.
 pub async fn set(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     scope: Scope,
     key: &str,
     layer: Option<&Value>,
@@ -78,7 +78,7 @@ pub async fn set(
 /// The merged config of one agent (version 0), or `None` for an unknown agent or when no
 /// layer applies to it.
 pub async fn merged(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     agent_id: &str,
 ) -> anyhow::Result<Option<PushedConfig>> {
     let opd: Option<String> = c
@@ -94,7 +94,7 @@ pub async fn merged(
 /// Agents whose merged config differs from what they were last sent, each with a new
 /// version (one counter for all agents, so versions only grow).
 pub async fn pending(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     all: bool,
 ) -> anyhow::Result<Vec<(String, PushedConfig)>> {
     let ids: Vec<String> = c
@@ -143,7 +143,7 @@ pub async fn pending(
 }
 
 pub async fn published(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     agent_id: &str,
     cfg: &PushedConfig,
     now: DateTime<Utc>,

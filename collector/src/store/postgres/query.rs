@@ -10,10 +10,7 @@ use pantau_proto::PublicKey;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-pub async fn agent(
-    c: &(impl GenericClient + Sync),
-    id: &str,
-) -> anyhow::Result<Option<EnrolledAgent>> {
+pub async fn agent(c: &impl GenericClient, id: &str) -> anyhow::Result<Option<EnrolledAgent>> {
     let row = c
         .query_opt(
             "SELECT agent_id, opd, public_key, enrolled_at FROM agents
@@ -54,12 +51,12 @@ fn summary(r: &Row) -> HostSummary {
     }
 }
 
-pub async fn hosts(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<HostSummary>> {
+pub async fn hosts(c: &impl GenericClient) -> anyhow::Result<Vec<HostSummary>> {
     let sql = format!("{SUMMARY} ORDER BY a.opd, h.hostname NULLS FIRST, h.agent_id");
     Ok(c.query(&sql, &[]).await?.iter().map(summary).collect())
 }
 
-pub async fn host(c: &(impl GenericClient + Sync), id: &str) -> anyhow::Result<Option<HostDetail>> {
+pub async fn host(c: &impl GenericClient, id: &str) -> anyhow::Result<Option<HostDetail>> {
     let Some(summary) = c
         .query_opt(&format!("{SUMMARY} AND h.agent_id = $1"), &[&id])
         .await?
@@ -124,7 +121,7 @@ pub async fn host(c: &(impl GenericClient + Sync), id: &str) -> anyhow::Result<O
 
 /// Bucket starts are `(ts / step) * step`: integer division truncates in both databases.
 pub async fn series(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     id: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -175,10 +172,7 @@ pub(super) fn collect_series(rows: &[Row]) -> Vec<Series> {
 }
 
 /// The OPD an agent was enrolled in: reports are filed under it, never under what they say.
-pub(super) async fn agent_opd(
-    c: &(impl GenericClient + Sync),
-    agent: &str,
-) -> anyhow::Result<String> {
+pub(super) async fn agent_opd(c: &impl GenericClient, agent: &str) -> anyhow::Result<String> {
     Ok(
         c.query_one("SELECT opd FROM agents WHERE agent_id = $1", &[&agent])
             .await?
@@ -186,7 +180,7 @@ pub(super) async fn agent_opd(
     )
 }
 
-pub async fn hosts_by_opd(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<OpdHosts>> {
+pub async fn hosts_by_opd(c: &impl GenericClient) -> anyhow::Result<Vec<OpdHosts>> {
     let rows = c
         .query(
             "SELECT a.opd, sum(h.online)::bigint, sum(1 - h.online)::bigint

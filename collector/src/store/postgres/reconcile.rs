@@ -19,7 +19,7 @@ fn owned(s: Option<&str>) -> Option<String> {
     s.map(str::to_owned)
 }
 
-pub async fn inputs(c: &(impl GenericClient + Sync)) -> anyhow::Result<ReconcileInputs> {
+pub async fn inputs(c: &impl GenericClient) -> anyhow::Result<ReconcileInputs> {
     let decisions = current_decisions(c).await?;
     // Identifiers learned at the newest link or confirm in force for each asset.
     let mut learned: HashMap<String, LearnedIds> = HashMap::new();
@@ -103,7 +103,7 @@ pub async fn inputs(c: &(impl GenericClient + Sync)) -> anyhow::Result<Reconcile
 }
 
 /// The decision in force for each pair: the latest one recorded.
-async fn current_decisions(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<Decision>> {
+async fn current_decisions(c: &impl GenericClient) -> anyhow::Result<Vec<Decision>> {
     let rows = c
         .query(
             "SELECT agent_id, asset_key, kind, by, at, note FROM decisions d

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 const H1: i64 = 3600;
 
 pub async fn report_facts(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     from: i64,
     to: i64,
     prev_from: i64,
@@ -80,7 +80,7 @@ pub async fn report_facts(
     })
 }
 
-async fn net(c: &(impl GenericClient + Sync), from: i64, to: i64) -> anyhow::Result<Vec<OpdNet>> {
+async fn net(c: &impl GenericClient, from: i64, to: i64) -> anyhow::Result<Vec<OpdNet>> {
     let rows = c
         .query(
             "SELECT a.opd, r.name, sum(r.sum) / sum(r.n)
@@ -117,11 +117,7 @@ async fn net(c: &(impl GenericClient + Sync), from: i64, to: i64) -> anyhow::Res
 }
 
 /// History rows whose time falls in the period, compared after parsing.
-async fn changes(
-    c: &(impl GenericClient + Sync),
-    from: i64,
-    to: i64,
-) -> anyhow::Result<Vec<AssetChange>> {
+async fn changes(c: &impl GenericClient, from: i64, to: i64) -> anyhow::Result<Vec<AssetChange>> {
     let rows = c
         .query(
             "SELECT key, at, change, before, after FROM asset_history ORDER BY id",

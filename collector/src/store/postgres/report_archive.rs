@@ -23,7 +23,7 @@ fn file_of(r: &Row) -> ReportFile {
 }
 
 /// Record a file; a newer one for the same period, OPD, language and format replaces the row.
-pub async fn record(c: &(impl GenericClient + Sync), f: &ReportFile) -> anyhow::Result<i64> {
+pub async fn record(c: &impl GenericClient, f: &ReportFile) -> anyhow::Result<i64> {
     Ok(c.query_one(
         "INSERT INTO reports (period, opd, lang, format, path, bytes, sha256, generated_at, generated_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -48,12 +48,12 @@ pub async fn record(c: &(impl GenericClient + Sync), f: &ReportFile) -> anyhow::
 }
 
 /// Every archived file, newest period first.
-pub async fn list(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<ReportFile>> {
+pub async fn list(c: &impl GenericClient) -> anyhow::Result<Vec<ReportFile>> {
     let sql = format!("SELECT {COLUMNS} FROM reports ORDER BY period DESC, opd, lang, format");
     Ok(c.query(&sql, &[]).await?.iter().map(file_of).collect())
 }
 
-pub async fn get(c: &(impl GenericClient + Sync), id: i64) -> anyhow::Result<Option<ReportFile>> {
+pub async fn get(c: &impl GenericClient, id: i64) -> anyhow::Result<Option<ReportFile>> {
     let sql = format!("SELECT {COLUMNS} FROM reports WHERE id = $1");
     Ok(c.query_opt(&sql, &[&id]).await?.map(|r| file_of(&r)))
 }

@@ -86,10 +86,7 @@ pub async fn report(
     Ok(())
 }
 
-pub async fn devices(
-    c: &(impl GenericClient + Sync),
-    opd: Option<&str>,
-) -> anyhow::Result<Vec<DeviceRow>> {
+pub async fn devices(c: &impl GenericClient, opd: Option<&str>) -> anyhow::Result<Vec<DeviceRow>> {
     let rows = c
         .query(
             "SELECT id, agent_id, opd, target, address, ts, reachable, last_reachable, asset_key,
@@ -133,7 +130,7 @@ pub async fn devices(
 
 /// The interfaces of device `id`; `None` when there is no such device.
 pub async fn interfaces(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     id: i64,
 ) -> anyhow::Result<Option<Vec<pantau_proto::body::snmp::SnmpInterface>>> {
     if c.query_opt("SELECT id FROM snmp_devices WHERE id = $1", &[&id])
@@ -157,7 +154,7 @@ pub async fn interfaces(
 
 /// Everything the SNMP job judges: every device with its interfaces, and the register.
 pub async fn inputs(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
 ) -> anyhow::Result<(Vec<DeviceState>, Vec<RegisterEntry>)> {
     let heads = c
         .query(

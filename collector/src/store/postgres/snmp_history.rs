@@ -27,7 +27,7 @@ pub async fn record(
 
 /// One interface's series, named `in_pct`, `out_pct`, `err_per_s` (without the ifIndex).
 pub async fn interface(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     device_id: i64,
     if_index: u32,
     from: DateTime<Utc>,

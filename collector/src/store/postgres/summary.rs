@@ -8,10 +8,7 @@ use deadpool_postgres::GenericClient;
 use std::collections::BTreeMap;
 
 /// `(opd, label, count)` rows of a GROUP BY query.
-async fn counts(
-    c: &(impl GenericClient + Sync),
-    sql: &str,
-) -> anyhow::Result<Vec<(String, String, u64)>> {
+async fn counts(c: &impl GenericClient, sql: &str) -> anyhow::Result<Vec<(String, String, u64)>> {
     Ok(c.query(sql, &[])
         .await?
         .iter()
@@ -19,10 +16,7 @@ async fn counts(
         .collect())
 }
 
-pub async fn summary(
-    c: &(impl GenericClient + Sync),
-    ict_prefix: &str,
-) -> anyhow::Result<ReconcileSummary> {
+pub async fn summary(c: &impl GenericClient, ict_prefix: &str) -> anyhow::Result<ReconcileSummary> {
     let last_run = c
         .query_opt(
             "SELECT at, duration_ms, hosts, assets, findings, opened, reopened, resolved
@@ -117,7 +111,7 @@ pub async fn summary(
 }
 
 pub async fn review_queue(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     opd: Option<&str>,
 ) -> anyhow::Result<Vec<ReviewItem>> {
     let rows = c

@@ -125,10 +125,7 @@ fn facts_of(r: &Row) -> UsageFacts {
 const FACTS: &str =
     "collected_at, cpus, processes, listeners, sessions, errors, software, software_at";
 
-pub async fn latest(
-    c: &(impl GenericClient + Sync),
-    agent: &str,
-) -> anyhow::Result<Option<UsageFacts>> {
+pub async fn latest(c: &impl GenericClient, agent: &str) -> anyhow::Result<Option<UsageFacts>> {
     let sql = format!("SELECT {FACTS} FROM usage_latest WHERE agent_id = $1");
     Ok(c.query_opt(&sql, &[&agent]).await?.map(|r| facts_of(&r)))
 }
@@ -136,7 +133,7 @@ pub async fn latest(
 /// Up to `limit` enrolled, unrevoked agents that sent usage, in agent id order after
 /// `after`, with what classifying them needs and their CPU windows since `from`.
 pub async fn inputs(
-    c: &(impl GenericClient + Sync),
+    c: &impl GenericClient,
     from: DateTime<Utc>,
     after: &str,
     limit: usize,
@@ -221,7 +218,7 @@ pub async fn save(
     })
 }
 
-pub async fn versions(c: &(impl GenericClient + Sync)) -> anyhow::Result<Vec<PolicyVersion>> {
+pub async fn versions(c: &impl GenericClient) -> anyhow::Result<Vec<PolicyVersion>> {
     let rows = c
         .query(
             "SELECT version, sha256, text, applied_by, applied_at, note FROM policy_versions
