@@ -51,13 +51,14 @@ impl StoreArgs {
             .unwrap_or_default())
     }
 
-    fn open(&self) -> anyhow::Result<SqliteStore> {
-        let db = match (self.config()?, &self.data) {
-            (Some(cfg), _) => cfg.database(),
-            (None, Some(dir)) => dir.join("pantau.db"),
+    /// The config file's store (SQLite or PostgreSQL, `store::open`), or the SQLite of a
+    /// data folder.
+    async fn open(&self) -> anyhow::Result<Arc<dyn store::Store>> {
+        match (self.config()?, &self.data) {
+            (Some(cfg), _) => store::open(&cfg).await,
+            (None, Some(dir)) => Ok(Arc::new(SqliteStore::open(&dir.join("pantau.db"))?)),
             (None, None) => anyhow::bail!("say which database: --config FILE or --data DIR"),
-        };
-        SqliteStore::open(&db)
+        }
     }
 }
 
@@ -301,26 +302,26 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
                 .config()?
                 .map(|c| c.reconcile_settings())
                 .unwrap_or_default();
-            reconcile_cli::reconcile(&store.open()?, &settings, &out).await
+            reconcile_cli::reconcile(&*store.open().await?, &settings, &out).await
         }
-        Command::Flags { cmd, store } => reconcile_cli::flags(&store.open()?, cmd).await,
-        Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
-        Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
+        Command::Flags { cmd, store } => reconcile_cli::flags(&*store.open().await?, cmd).await,
+        Command::Match { cmd, store } => reconcile_cli::matches(&*store.open().await?, cmd).await,
+        Command::Ipplan { cmd, store } => network_cli::ipplan(&*store.open().await?, cmd).await,
         Command::AgentConfig { cmd, store } => {
             let profiles = store.profile_names()?;
-            network_cli::agent_config(&store.open()?, cmd, &profiles).await
+            network_cli::agent_config(&*store.open().await?, cmd, &profiles).await
         }
         Command::Snmp { cmd, store } => {
             let profiles = store.profile_names()?;
-            snmp_cli::run(&store.open()?, cmd, &profiles).await
+            snmp_cli::run(&*store.open().await?, cmd, &profiles).await
         }
         Command::Policy {
             cmd: policy_cli::PolicyCommand::Check { file, out },
             ..
         } => policy_cli::check(&file, &out),
-        Command::Policy { cmd, store } => policy_cli::run(&store.open()?, cmd).await,
-        Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
-        Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
+        Command::Policy { cmd, store } => policy_cli::run(&*store.open().await?, cmd).await,
+        Command::User { cmd, store } => user_cli::user(&*store.open().await?, cmd).await,
+        Command::Audit { cmd, store } => user_cli::audit_list(&*store.open().await?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),
         Command::Report {
             period,
@@ -339,8 +340,8 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             let formats =
                 report::Format::parse_list(&format).map_err(|e| anyhow::anyhow!("--{e}"))?;
             let req = report::Request { period, opd, lang };
-            let db = store.open()?;
-            let files = report::write(&db, &req, &formats, &cfg, &out, chrono::Utc::now()).await?;
+            let db = store.open().await?;
+            let files = report::write(&*db, &req, &formats, &cfg, &out, chrono::Utc::now()).await?;
             for f in files {
                 println!("{}", f.display());
             }
@@ -360,8 +361,8 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
         Command::Pki { cmd, .. } => pki_cli::run(cmd),
         Command::BrokerConfig(cmd) => pki_cli::broker_config(cmd),
         Command::Enroll(EnrollCommand::Import { file, store }) => {
-            let db = store.open()?;
-            let (added, skipped) = enroll::import(&db, &file).await?;
+            let db = store.open().await?;
+            let (added, skipped) = enroll::import(&*db, &file).await?;
             println!("{added} agents enrolled, {skipped} already known");
             Ok(())
         }
@@ -378,14 +379,15 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             delimiter,
             store,
         }) => {
-            let db = store.open()?;
+            let db = store.open().await?;
             let options = register::export::Options {
                 lang,
                 delimiter,
                 ..Default::default()
             };
-            let said = register::export::run(&db, format, out.as_deref(), opd.as_deref(), &options)
-                .await?;
+            let said =
+                register::export::run(&*db, format, out.as_deref(), opd.as_deref(), &options)
+                    .await?;
             print!("{said}");
             Ok(())
         }
@@ -404,7 +406,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             };
             pantau_agent::link::BrokerAddr::parse(&broker)
                 .map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
-            let db = Arc::new(store.open()?);
+            let db = store.open().await?;
             let done = enroll::add(&*db, &agent, &opd, &broker, &out, &state_dir).await?;
             println!("enrolled {agent} in OPD {opd}");
             println!("agent config: {}", done.config_path.display());

@@ -2,7 +2,7 @@
 
 use crate::config::CollectorConfig;
 use crate::ingest::Ingest;
-use crate::store::{sqlite::SqliteStore, Store};
+use crate::store::Store;
 use crate::telemetry::Telemetry;
 use crate::web::{self, AppState};
 use std::sync::Arc;
@@ -67,6 +67,7 @@ pub fn start(
     let policy_now = Arc::new(tokio::sync::Notify::new());
     let policy_store = store.clone();
     tasks.push(tokio::spawn(crate::jobs::every(
+        store.clone(),
         "policy check",
         Duration::from_secs(cfg.policy_interval_s.max(1)),
         Some(policy_now.clone()),
@@ -194,7 +195,7 @@ pub async fn serve(cfg: CollectorConfig, embedded: Option<Embedded>) -> anyhow::
     if let Some(b) = embedded {
         crate::broker::start(b.listen, b.unconfined)?;
     }
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
+    let store: Arc<dyn Store> = crate::store::open(&cfg).await?;
     if store.user_count().await? == 0 {
         let config = cfg_path_hint();
         eprintln!(
@@ -218,7 +219,7 @@ pub async fn serve(cfg: CollectorConfig, embedded: Option<Embedded>) -> anyhow::
     } else {
         "http"
     };
-    tracing::info!(http = %cfg.http.listen, scheme, mqtt = %cfg.mqtt.url, db = %cfg.database().display(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
+    tracing::info!(http = %cfg.http.listen, scheme, mqtt = %cfg.mqtt.url, db = %cfg.database_label(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
     let running = start(&cfg, store, listener)?;
     pantau_agent::service::stop_signal().await;
     tracing::info!("stopping");
