@@ -10,6 +10,7 @@
 //! acknowledged only after that, as with SQLite's `synchronous = FULL`.
 
 mod accounts;
+mod enrollment;
 mod equipment;
 mod flags;
 mod history;
