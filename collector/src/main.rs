@@ -348,16 +348,16 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Enroll(EnrollCommand::Token { cmd, store }) => {
-            enroll::cli::token(&store.open()?, cmd).await
+            enroll::cli::token(&*store.open().await?, cmd).await
         }
         Command::Agents { cmd, store } => {
             let pki = store.config()?.and_then(|c| c.enroll).map(|e| e.pki_dir);
-            enroll::cli::agents(&store.open()?, cmd, pki.as_deref()).await
+            enroll::cli::agents(&*store.open().await?, cmd, pki.as_deref()).await
         }
         Command::Pki {
             cmd: pki_cli::PkiCommand::Crl { dir },
             store,
-        } => pki_cli::crl(&store.open()?, &dir).await,
+        } => pki_cli::crl(&*store.open().await?, &dir).await,
         Command::Pki { cmd, .. } => pki_cli::run(cmd),
         Command::BrokerConfig(cmd) => pki_cli::broker_config(cmd),
         Command::Enroll(EnrollCommand::Import { file, store }) => {

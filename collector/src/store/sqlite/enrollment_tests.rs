@@ -114,7 +114,7 @@ async fn racing_for_a_single_use_token_has_exactly_one_winner(s: TestStore) {
         .unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
-            let s = s.clone();
+            let s = s.store.clone();
             tokio::spawn(async move { enroll(&*s, "race", &format!("racer-{i}")).await })
         })
         .collect();
