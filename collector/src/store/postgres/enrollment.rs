@@ -85,8 +85,11 @@ async fn enroll_with_token(
         ],
     )
     .await?;
-    tx.execute("INSERT INTO hosts (agent_id) VALUES ($1)", &[&agent.agent_id])
-        .await?;
+    tx.execute(
+        "INSERT INTO hosts (agent_id) VALUES ($1)",
+        &[&agent.agent_id],
+    )
+    .await?;
     tx.execute(
         "INSERT INTO agent_certs (serial, agent_id, issued_at, not_after)
          VALUES ($1, $2, $3, $4)",

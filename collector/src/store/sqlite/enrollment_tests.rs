@@ -77,7 +77,10 @@ async fn counted_expired_revoked_and_unknown_tokens(s: TestStore) {
     for i in 0..3 {
         assert!(enroll(&*s, "three", &format!("pc-{i}")).await.is_ok());
     }
-    assert_eq!(enroll(&*s, "three", "pc-9").await, Err(TokenProblem::UsedUp));
+    assert_eq!(
+        enroll(&*s, "three", "pc-9").await,
+        Err(TokenProblem::UsedUp)
+    );
 
     s.create_enroll_token(&token("old", 5, Duration::seconds(-1)))
         .await
@@ -91,7 +94,10 @@ async fn counted_expired_revoked_and_unknown_tokens(s: TestStore) {
     assert!(s.revoke_enroll_token(id, Utc::now()).await.unwrap());
     assert!(!s.revoke_enroll_token(id, Utc::now()).await.unwrap());
     assert_eq!(enroll(&*s, "cut", "pc-b").await, Err(TokenProblem::Revoked));
-    assert_eq!(enroll(&*s, "nope", "pc-c").await, Err(TokenProblem::Unknown));
+    assert_eq!(
+        enroll(&*s, "nope", "pc-c").await,
+        Err(TokenProblem::Unknown)
+    );
     // None of the refused ones used anything up or stored an agent.
     assert_eq!(s.agent_rows().await.unwrap().len(), 3);
     let cut = s.enroll_token_by_hash("cut").await.unwrap().unwrap();
