@@ -50,12 +50,15 @@ pub struct CollectorConfig {
     pub reports: crate::report::config::ReportConfig,
     /// Token enrollment (`POST /api/v1/enroll`) and revocation: the PKI that signs agent
     /// certificates and the broker agents are sent to (docs/security.md). Without it, the
-    /// route answers 503 and `agents revoke` cannot rewrite the CRL.
+    /// route answers 404 (`not_configured`) and `agents revoke` cannot rewrite the CRL.
     #[serde(default)]
     pub enroll: Option<EnrollConfig>,
     /// Per-agent message rate limit (docs/operations.md).
     #[serde(default)]
     pub ingest: crate::ingest_limit::IngestLimits,
+    /// Which database: SQLite in `data_dir` (the default) or PostgreSQL (docs/collector.md).
+    #[serde(default)]
+    pub database: DatabaseConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +86,75 @@ fn default_cert_days() -> i64 {
 }
 fn default_enroll_per_minute() -> u32 {
     20
+}
+
+/// `[database]`: without `url`, SQLite at `data_dir/pantau.db`. With
+/// `url = "postgres://user@host:port/db"`, PostgreSQL; the password inline in the URL, or
+/// (better) from `password_env` (an environment variable) or `password_file` (a file whose
+/// content, trailing newline removed, is the password), like the SNMP profiles' secrets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// The password from `password_env` or `password_file`, filled by
+    /// [`CollectorConfig::load`]; never serialized.
+    #[serde(skip)]
+    pub password: Option<String>,
+}
+
+impl DatabaseConfig {
+    /// Check the section and read the password from its source; errors name the key.
+    fn resolve(
+        &mut self,
+        env_of: &dyn Fn(&str) -> Option<String>,
+        base: &Path,
+    ) -> Result<(), String> {
+        let Some(url) = &self.url else {
+            if self.password_env.is_some() || self.password_file.is_some() {
+                return Err("database: password_env / password_file need database.url".into());
+            }
+            return Ok(());
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!(
+                "database.url: {:?} is not a postgres:// URL (leave it out for SQLite in data_dir)",
+                crate::store::postgres::redacted(url)
+            ));
+        }
+        self.password = match (&self.password_env, &self.password_file) {
+            (None, None) => None,
+            (Some(v), None) => Some(env_of(v).ok_or_else(|| {
+                format!("database.password_env: the environment variable {v} is not set")
+            })?),
+            (None, Some(f)) => {
+                let f = if f.is_relative() {
+                    base.join(f)
+                } else {
+                    f.clone()
+                };
+                Some(
+                    std::fs::read_to_string(&f)
+                        .map_err(|e| {
+                            format!("database.password_file: cannot read {}: {e}", f.display())
+                        })?
+                        .trim_end_matches(['\r', '\n'])
+                        .to_string(),
+                )
+            }
+            (Some(_), Some(_)) => {
+                return Err("database: give only one of password_env, password_file".into())
+            }
+        };
+        if self.password.as_deref() == Some("") {
+            return Err("database: the password is empty".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -225,6 +297,9 @@ impl CollectorConfig {
             base,
         )
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        cfg.database
+            .resolve(&|v| std::env::var(v).ok(), base)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(cfg)
     }
 
@@ -244,8 +319,17 @@ impl CollectorConfig {
         }
     }
 
+    /// The SQLite file, when no PostgreSQL is configured.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("pantau.db")
+    }
+
+    /// What the logs say the database is: the SQLite file or the URL without password.
+    pub fn database_label(&self) -> String {
+        match &self.database.url {
+            Some(url) => crate::store::postgres::redacted(url),
+            None => self.database().display().to_string(),
+        }
     }
 
     /// The agent-side view of the same broker settings, to reuse its TLS setup.
@@ -277,6 +361,47 @@ mod tests {
         assert_eq!(cfg.reconcile_interval_s, default_reconcile());
         assert_eq!(cfg.network, crate::network::NetworkConfig::default());
         assert_eq!(cfg.auth, crate::auth::AuthConfig::default());
+    }
+
+    #[test]
+    fn the_database_section_is_checked_and_its_password_read_from_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("collector.toml");
+        let load = |db: &str| {
+            std::fs::write(
+                &path,
+                format!(
+                    "data_dir = \"d\"\n[mqtt]\nurl = \"mqtt://127.0.0.1:1883\"\n[database]\n{db}"
+                ),
+            )
+            .unwrap();
+            CollectorConfig::load(&path)
+        };
+        // SQLite when the section is empty; PostgreSQL with a URL.
+        assert!(load("").unwrap().database.url.is_none());
+        std::fs::write(dir.path().join("pw"), "rahasia\n").unwrap();
+        let cfg = load("url = \"postgres://pantau@db/pantau\"\npassword_file = \"pw\"\n").unwrap();
+        assert_eq!(cfg.database.password.as_deref(), Some("rahasia"));
+        assert_eq!(cfg.database_label(), "postgres://pantau@db/pantau");
+        let e = load("url = \"postgres://u:secret@db/p\"\nport = 5\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("collector.toml:6:1: unknown field `port`"),
+            "{e}"
+        );
+        let e = load("url = \"mysql://u:secret@db/p\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database.url") && !e.contains("secret"), "{e}");
+        let e = load("url = \"postgres://u@db/p\"\npassword_env = \"PANTAU_TEST_NO_SUCH_VAR\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("database.password_env") && e.contains("PANTAU_TEST_NO_SUCH_VAR"),
+            "{e}"
+        );
+        let e = load("password_file = \"pw\"\n").unwrap_err().to_string();
+        assert!(e.contains("need database.url"), "{e}");
     }
 
     #[test]

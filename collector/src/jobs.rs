@@ -1,14 +1,22 @@
-//! One periodic runner for the collector's jobs: run, log a failure, wait `every` (or until
-//! `trigger` is notified), stop when `shutdown` turns true. The policy job uses it; the
-//! older jobs (reconciler, netwatch, snmpwatch, maintain) still carry their own loops.
+//! One periodic runner for every job of the collector (maintenance, reconciliation, network
+//! and SNMP checks, policy, scheduled reports): take the job's lease, run, log a failure,
+//! wait `every` (or until `trigger` is notified), stop when `shutdown` turns true.
+//!
+//! The lease ([`Store::try_job_lease`]) makes each run happen on exactly one collector when
+//! several share a PostgreSQL database (issue 9): the others skip that round and try again
+//! at their next one, so when the holder dies a survivor takes the job over within one
+//! interval. On SQLite the lease is always granted.
 
+use crate::store::Store;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
-/// Run `job` now and then every `every` until shutdown. `name` is for the log.
+/// Run `job` now and then every `every` until shutdown, each run under the lease of `name`
+/// (also the name in the log).
 pub async fn every<F, Fut>(
+    store: Arc<dyn Store>,
     name: &'static str,
     every: Duration,
     trigger: Option<Arc<Notify>>,
@@ -22,8 +30,15 @@ pub async fn every<F, Fut>(
         if *shutdown.borrow() {
             return;
         }
-        if let Err(e) = job().await {
-            tracing::error!("{name} failed (will retry): {e:#}");
+        match store.try_job_lease(name).await {
+            Ok(Some(lease)) => {
+                if let Err(e) = job().await {
+                    tracing::error!("{name} failed (will retry): {e:#}");
+                }
+                drop(lease);
+            }
+            Ok(None) => tracing::debug!("{name}: another collector runs it now; skipped"),
+            Err(e) => tracing::error!("{name}: cannot take its lease (will retry): {e:#}"),
         }
         let notified = async {
             match &trigger {
@@ -50,7 +65,11 @@ mod tests {
         let trigger = Arc::new(Notify::new());
         let (tx, rx) = watch::channel(false);
         let r = runs.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(crate::store::sqlite::SqliteStore::open(&dir.path().join("p.db")).unwrap());
         let task = tokio::spawn(every(
+            store,
             "test",
             Duration::from_secs(3600),
             Some(trigger.clone()),

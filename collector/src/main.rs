@@ -59,8 +59,14 @@ impl StoreArgs {
         })
     }
 
-    fn open(&self) -> anyhow::Result<SqliteStore> {
-        SqliteStore::open(&self.database()?)
+    /// The config file's store (SQLite or PostgreSQL, `store::open`), or the SQLite of a
+    /// data folder.
+    async fn open(&self) -> anyhow::Result<Arc<dyn store::Store>> {
+        match (self.config()?, &self.data) {
+            (Some(cfg), _) => store::open(&cfg).await,
+            (None, Some(dir)) => Ok(Arc::new(SqliteStore::open(&dir.join("pantau.db"))?)),
+            (None, None) => anyhow::bail!("say which database: --config FILE or --data DIR"),
+        }
     }
 }
 
@@ -341,26 +347,26 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
                 .config()?
                 .map(|c| c.reconcile_settings())
                 .unwrap_or_default();
-            reconcile_cli::reconcile(&store.open()?, &settings, &out).await
+            reconcile_cli::reconcile(&*store.open().await?, &settings, &out).await
         }
-        Command::Flags { cmd, store } => reconcile_cli::flags(&store.open()?, cmd).await,
-        Command::Match { cmd, store } => reconcile_cli::matches(&store.open()?, cmd).await,
-        Command::Ipplan { cmd, store } => network_cli::ipplan(&store.open()?, cmd).await,
+        Command::Flags { cmd, store } => reconcile_cli::flags(&*store.open().await?, cmd).await,
+        Command::Match { cmd, store } => reconcile_cli::matches(&*store.open().await?, cmd).await,
+        Command::Ipplan { cmd, store } => network_cli::ipplan(&*store.open().await?, cmd).await,
         Command::AgentConfig { cmd, store } => {
             let profiles = store.profile_names()?;
-            network_cli::agent_config(&store.open()?, cmd, &profiles).await
+            network_cli::agent_config(&*store.open().await?, cmd, &profiles).await
         }
         Command::Snmp { cmd, store } => {
             let profiles = store.profile_names()?;
-            snmp_cli::run(&store.open()?, cmd, &profiles).await
+            snmp_cli::run(&*store.open().await?, cmd, &profiles).await
         }
         Command::Policy {
             cmd: policy_cli::PolicyCommand::Check { file, out },
             ..
         } => policy_cli::check(&file, &out),
-        Command::Policy { cmd, store } => policy_cli::run(&store.open()?, cmd).await,
-        Command::User { cmd, store } => user_cli::user(&store.open()?, cmd).await,
-        Command::Audit { cmd, store } => user_cli::audit_list(&store.open()?, cmd).await,
+        Command::Policy { cmd, store } => policy_cli::run(&*store.open().await?, cmd).await,
+        Command::User { cmd, store } => user_cli::user(&*store.open().await?, cmd).await,
+        Command::Audit { cmd, store } => user_cli::audit_list(&*store.open().await?, cmd).await,
         Command::Routes { json } => user_cli::routes(json),
         Command::Backup { out, lang, store } => {
             let db = store.database()?;
@@ -406,29 +412,29 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             let formats =
                 report::Format::parse_list(&format).map_err(|e| anyhow::anyhow!("--{e}"))?;
             let req = report::Request { period, opd, lang };
-            let db = store.open()?;
-            let files = report::write(&db, &req, &formats, &cfg, &out, chrono::Utc::now()).await?;
+            let db = store.open().await?;
+            let files = report::write(&*db, &req, &formats, &cfg, &out, chrono::Utc::now()).await?;
             for f in files {
                 println!("{}", f.display());
             }
             Ok(())
         }
         Command::Enroll(EnrollCommand::Token { cmd, store }) => {
-            enroll::cli::token(&store.open()?, cmd).await
+            enroll::cli::token(&*store.open().await?, cmd).await
         }
         Command::Agents { cmd, store } => {
             let pki = store.config()?.and_then(|c| c.enroll).map(|e| e.pki_dir);
-            enroll::cli::agents(&store.open()?, cmd, pki.as_deref()).await
+            enroll::cli::agents(&*store.open().await?, cmd, pki.as_deref()).await
         }
         Command::Pki {
             cmd: pki_cli::PkiCommand::Crl { dir },
             store,
-        } => pki_cli::crl(&store.open()?, &dir).await,
+        } => pki_cli::crl(&*store.open().await?, &dir).await,
         Command::Pki { cmd, .. } => pki_cli::run(cmd),
         Command::BrokerConfig(cmd) => pki_cli::broker_config(cmd),
         Command::Enroll(EnrollCommand::Import { file, store }) => {
-            let db = store.open()?;
-            let (added, skipped) = enroll::import(&db, &file).await?;
+            let db = store.open().await?;
+            let (added, skipped) = enroll::import(&*db, &file).await?;
             println!("{added} agents enrolled, {skipped} already known");
             Ok(())
         }
@@ -445,14 +451,15 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             delimiter,
             store,
         }) => {
-            let db = store.open()?;
+            let db = store.open().await?;
             let options = register::export::Options {
                 lang,
                 delimiter,
                 ..Default::default()
             };
-            let said = register::export::run(&db, format, out.as_deref(), opd.as_deref(), &options)
-                .await?;
+            let said =
+                register::export::run(&*db, format, out.as_deref(), opd.as_deref(), &options)
+                    .await?;
             print!("{said}");
             Ok(())
         }
@@ -471,7 +478,7 @@ async fn real_main(cli: Cli) -> anyhow::Result<()> {
             };
             pantau_agent::link::BrokerAddr::parse(&broker)
                 .map_err(|e| anyhow::anyhow!("--broker: {e}"))?;
-            let db = Arc::new(store.open()?);
+            let db = store.open().await?;
             let done = enroll::add(&*db, &agent, &opd, &broker, &out, &state_dir).await?;
             println!("enrolled {agent} in OPD {opd}");
             println!("agent config: {}", done.config_path.display());

@@ -9,23 +9,22 @@ pub async fn run(
     store: Arc<dyn Store>,
     every: Duration,
     keep: Retention,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        match store.maintain(chrono::Utc::now(), keep).await {
-            Ok(r) if r.points_rolled_up > 0 || r.rows_pruned > 0 => {
+    let s = store.clone();
+    crate::jobs::every(store, "maintenance", every, None, shutdown, move || {
+        let store = s.clone();
+        async move {
+            let r = store.maintain(chrono::Utc::now(), keep).await?;
+            if r.points_rolled_up > 0 || r.rows_pruned > 0 {
                 tracing::debug!(
                     rolled_up = r.points_rolled_up,
                     pruned = r.rows_pruned,
                     "maintenance done"
                 )
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!("maintenance failed (will retry): {e:#}"),
+            Ok(())
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+    })
+    .await
 }

@@ -93,19 +93,22 @@ pub async fn run_loop(
     settings: Settings,
     every: Duration,
     trigger: Arc<Notify>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
-        if let Err(e) = run_once(&*store, &settings).await {
-            tracing::error!("reconciliation failed: {e:#}");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = trigger.notified() => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
-        }
-    }
+    let s = store.clone();
+    crate::jobs::every(
+        store,
+        "reconciliation",
+        every,
+        Some(trigger),
+        shutdown,
+        move || {
+            let (store, settings) = (s.clone(), settings.clone());
+            async move {
+                run_once(&*store, &settings).await?;
+                Ok(())
+            }
+        },
+    )
+    .await
 }

@@ -2,7 +2,7 @@
 
 use crate::config::CollectorConfig;
 use crate::ingest::Ingest;
-use crate::store::{sqlite::SqliteStore, Store};
+use crate::store::Store;
 use crate::telemetry::Telemetry;
 use crate::web::{self, AppState};
 use std::sync::Arc;
@@ -69,6 +69,7 @@ pub fn start(
     let policy_now = Arc::new(tokio::sync::Notify::new());
     let policy_store = store.clone();
     tasks.push(tokio::spawn(crate::jobs::every(
+        store.clone(),
         "policy check",
         Duration::from_secs(cfg.policy_interval_s.max(1)),
         Some(policy_now.clone()),
@@ -198,7 +199,7 @@ pub async fn serve(cfg: CollectorConfig, embedded: Option<Embedded>) -> anyhow::
     }
     // Held while serving: `restore` refuses to replace a database a collector is using.
     let _lock = crate::backup::RunLock::share(&cfg.database(), crate::i18n::Lang::Id)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
+    let store: Arc<dyn Store> = crate::store::open(&cfg).await?;
     if store.user_count().await? == 0 {
         let config = cfg_path_hint();
         eprintln!(
@@ -222,7 +223,7 @@ pub async fn serve(cfg: CollectorConfig, embedded: Option<Embedded>) -> anyhow::
     } else {
         "http"
     };
-    tracing::info!(http = %cfg.http.listen, scheme, mqtt = %cfg.mqtt.url, db = %cfg.database().display(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
+    tracing::info!(http = %cfg.http.listen, scheme, mqtt = %cfg.mqtt.url, db = %cfg.database_label(), "pantau-collector {} serving", env!("CARGO_PKG_VERSION"));
     let running = start(&cfg, store, listener)?;
     pantau_agent::service::stop_signal().await;
     tracing::info!("stopping");

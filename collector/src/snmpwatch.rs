@@ -32,19 +32,16 @@ pub async fn run_once(
 pub async fn run_loop(
     store: Arc<dyn Store>,
     config: SnmpJudgeConfig,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let every = Duration::from_secs(config.interval_s.max(1));
-    loop {
-        if let Err(e) = run_once(&*store, &config, Utc::now()).await {
-            tracing::error!("snmp check failed: {e:#}");
+    let s = store.clone();
+    crate::jobs::every(store, "snmp check", every, None, shutdown, move || {
+        let (store, config) = (s.clone(), config.clone());
+        async move {
+            run_once(&*store, &config, Utc::now()).await?;
+            Ok(())
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
-        }
-    }
+    })
+    .await
 }

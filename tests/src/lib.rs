@@ -16,6 +16,7 @@ pub mod http;
 pub mod impair;
 pub mod mqtt;
 pub mod netns;
+pub mod postgres;
 pub mod process;
 pub mod prometheus;
 pub mod secure;

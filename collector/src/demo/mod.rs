@@ -6,7 +6,7 @@
 //! so a second run continues where the first stopped.
 
 use crate::config::{CollectorConfig, HttpConfig, MqttConfig};
-use crate::store::{sqlite::SqliteStore, Retention, Store};
+use crate::store::{Retention, Store};
 use pantau_agent::config::AgentConfig;
 use pantau_agent::source::{HostSource, Source};
 use pantau_agent::{runtime, Identity};
@@ -90,9 +90,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         reports: Default::default(),
         enroll: None,
         ingest: Default::default(),
+        database: Default::default(),
     };
     let _lock = crate::backup::RunLock::share(&cfg.database(), crate::i18n::Lang::Id)?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.database())?);
+    let store: Arc<dyn Store> = crate::store::open(&cfg).await?;
     let admin = demo_admin(&*store).await?;
     let listener = crate::serve::bind(&cfg.http.listen).await?;
     let running = crate::serve::start(&cfg, store.clone(), listener)?;

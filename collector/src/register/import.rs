@@ -86,11 +86,10 @@ pub async fn apply(
 
 /// Parses `file` and imports it into the store `open` gives. A file with errors is refused
 /// before the database is opened: every diagnostic goes to stderr and the result is an error.
-pub async fn run<S: Store>(
-    file: &Path,
-    dry_run: bool,
-    open: impl FnOnce() -> anyhow::Result<S>,
-) -> anyhow::Result<()> {
+pub async fn run<F>(file: &Path, dry_run: bool, open: impl FnOnce() -> F) -> anyhow::Result<()>
+where
+    F: std::future::Future<Output = anyhow::Result<std::sync::Arc<dyn Store>>>,
+{
     let source = source_name(file);
     let parsed = match parse_file(file) {
         Ok(p) => p,
@@ -104,8 +103,8 @@ pub async fn run<S: Store>(
     for w in &parsed.warnings {
         eprintln!("peringatan (warning): {w}");
     }
-    let store = open()?;
-    let outcome = apply(&store, &source, parsed, dry_run).await?;
+    let store = open().await?;
+    let outcome = apply(&*store, &source, parsed, dry_run).await?;
     print!("{}", summary(&outcome.report, dry_run));
     Ok(())
 }
@@ -180,6 +179,7 @@ fn list(out: &mut String, title: &str, mark: &str, items: impl ExactSizeIterator
 mod tests {
     use super::*;
     use crate::store::sqlite::SqliteStore;
+    use std::sync::Arc;
 
     #[test]
     fn summary_counts_lists_and_caps() {
@@ -214,14 +214,10 @@ mod tests {
     #[tokio::test]
     async fn a_file_with_errors_never_opens_the_database() {
         let opened = std::cell::Cell::new(false);
-        let err = run(
-            &testdata("bad-rows.csv"),
-            false,
-            || -> anyhow::Result<SqliteStore> {
-                opened.set(true);
-                anyhow::bail!("must not be called")
-            },
-        )
+        let err = run(&testdata("bad-rows.csv"), false, || async {
+            opened.set(true);
+            anyhow::bail!("must not be called")
+        })
         .await
         .unwrap_err();
         assert!(!opened.get());
@@ -236,8 +232,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("pantau.db");
         let file = testdata("register-simda-style.csv");
-        run(&file, true, || SqliteStore::open(&db)).await.unwrap();
-        run(&file, false, || SqliteStore::open(&db)).await.unwrap();
+        let open = || async { Ok(Arc::new(SqliteStore::open(&db)?) as Arc<dyn Store>) };
+        run(&file, true, open).await.unwrap();
+        run(&file, false, open).await.unwrap();
         let again = SqliteStore::open(&db).unwrap();
         let r = again
             .import_register(&parse_file(&file).unwrap().rows, "x.csv", true)

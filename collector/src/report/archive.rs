@@ -134,20 +134,21 @@ pub async fn run_loop(
     store: Arc<dyn Store>,
     archive: Arc<Archive>,
     every: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
     if archive.config.schedule.is_none() {
         return;
     }
-    loop {
-        match archive.run_due(&*store, Utc::now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(files = n, "scheduled reports generated"),
-            Err(e) => tracing::error!("scheduled reports: {e:#}"),
+    let s = store.clone();
+    crate::jobs::every(store, "scheduled reports", every, None, stop, move || {
+        let (store, archive) = (s.clone(), archive.clone());
+        async move {
+            let n = archive.run_due(&*store, Utc::now()).await?;
+            if n > 0 {
+                tracing::info!(files = n, "scheduled reports generated");
+            }
+            Ok(())
         }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.changed() => return,
-        }
-    }
+    })
+    .await
 }

@@ -1,8 +1,9 @@
-//! Accounts in SQLite: the audit log cannot be rewritten, lockout counts, sessions expire,
+//! Accounts (both stores; the append-only check reaches into SQLite): the audit log cannot be rewritten, lockout counts, sessions expire,
 //! disabling ends sessions and tokens.
 
 use super::SqliteStore;
 use crate::store::accounts::*;
+use crate::store::testing::TestStore;
 use chrono::{Duration, SubsecRound, Utc};
 
 fn store() -> (tempfile::TempDir, SqliteStore) {
@@ -32,9 +33,7 @@ async fn the_audit_log_is_append_only() {
     assert_eq!(lines[0].actor, "budi");
 }
 
-#[tokio::test]
-async fn failures_lock_then_count_again_and_a_login_resets() {
-    let (_d, s) = store();
+async fn failures_lock_then_count_again_and_a_login_resets(s: TestStore) {
     let u = s
         .add_user("sari", Role::Operator, &["82.71.01".into()], "h")
         .await
@@ -61,9 +60,7 @@ async fn failures_lock_then_count_again_and_a_login_resets() {
     assert!(s.add_user("sari", Role::Admin, &[], "h").await.is_err());
 }
 
-#[tokio::test]
-async fn sessions_expire_and_disabling_ends_sessions_and_tokens() {
-    let (_d, s) = store();
+async fn sessions_expire_and_disabling_ends_sessions_and_tokens(s: TestStore) {
     let u = s.add_user("budi", Role::Admin, &[], "h").await.unwrap();
     let now = Utc::now();
     s.create_session("live", u.id, "c1", now, now + Duration::hours(1))
@@ -93,9 +90,7 @@ async fn sessions_expire_and_disabling_ends_sessions_and_tokens() {
     assert!(!s.set_disabled("nobody", true).await.unwrap());
 }
 
-#[tokio::test]
-async fn one_token_is_revoked_and_the_others_keep_working() {
-    let (_d, s) = store();
+async fn one_token_is_revoked_and_the_others_keep_working(s: TestStore) {
     s.add_user("budi", Role::Admin, &[], "h").await.unwrap();
     s.add_user("sari", Role::Auditor, &[], "h").await.unwrap();
     let now = Utc::now();
@@ -123,3 +118,9 @@ async fn one_token_is_revoked_and_the_others_keep_working() {
     assert!(list[1].revoked_at.is_none());
     assert!(s.tokens("nobody").await.unwrap().is_none());
 }
+
+crate::both!(
+    failures_lock_then_count_again_and_a_login_resets,
+    sessions_expire_and_disabling_ends_sessions_and_tokens,
+    one_token_is_revoked_and_the_others_keep_working,
+);

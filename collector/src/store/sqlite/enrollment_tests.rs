@@ -1,19 +1,12 @@
-//! Enrollment tokens in SQLite: uses are counted in the enrolling transaction (a race for
-//! the last use has one winner), expired and revoked tokens enroll nobody, a refused
+//! Enrollment tokens, on both stores: uses are counted in the enrolling transaction (a race
+//! for the last use has one winner), expired and revoked tokens enroll nobody, a refused
 //! enrollment changes nothing, revocation is recorded once.
 
-use super::SqliteStore;
 use crate::store::enrollment::*;
+use crate::store::testing::TestStore;
 use crate::store::{EnrolledAgent, Store};
 use chrono::{Duration, Utc};
 use pantau_proto::AgentKey;
-use std::sync::Arc;
-
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
-    (dir, s)
-}
 
 fn token(hash: &str, uses: u32, expires_in: Duration) -> NewToken {
     let now = Utc::now();
@@ -43,7 +36,7 @@ fn agent(id: &str) -> (EnrolledAgent, AgentCert) {
     )
 }
 
-async fn enroll(s: &SqliteStore, hash: &str, id: &str) -> Result<i64, TokenProblem> {
+async fn enroll(s: &dyn Store, hash: &str, id: &str) -> Result<i64, TokenProblem> {
     let (a, c) = agent(id);
     let mut c = c;
     c.serial = format!("{:x}", fastrand_u128(id));
@@ -57,15 +50,13 @@ fn fastrand_u128(id: &str) -> u128 {
     }) | (1 << 120)
 }
 
-#[tokio::test]
-async fn a_single_use_token_enrolls_one_agent_in_its_opd() {
-    let (_d, s) = store();
+async fn a_single_use_token_enrolls_one_agent_in_its_opd(s: TestStore) {
     let id = s
         .create_enroll_token(&token("h1", 1, Duration::days(7)))
         .await
         .unwrap();
-    assert_eq!(enroll(&s, "h1", "pc-1").await, Ok(id));
-    assert_eq!(enroll(&s, "h1", "pc-2").await, Err(TokenProblem::UsedUp));
+    assert_eq!(enroll(&*s, "h1", "pc-1").await, Ok(id));
+    assert_eq!(enroll(&*s, "h1", "pc-2").await, Err(TokenProblem::UsedUp));
     let rows = s.agent_rows().await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].opd, "82.71.03.02.01");
@@ -79,21 +70,22 @@ async fn a_single_use_token_enrolls_one_agent_in_its_opd() {
     assert_eq!(t.state(Utc::now()), "token_used");
 }
 
-#[tokio::test]
-async fn counted_expired_revoked_and_unknown_tokens() {
-    let (_d, s) = store();
+async fn counted_expired_revoked_and_unknown_tokens(s: TestStore) {
     s.create_enroll_token(&token("three", 3, Duration::days(1)))
         .await
         .unwrap();
     for i in 0..3 {
-        assert!(enroll(&s, "three", &format!("pc-{i}")).await.is_ok());
+        assert!(enroll(&*s, "three", &format!("pc-{i}")).await.is_ok());
     }
-    assert_eq!(enroll(&s, "three", "pc-9").await, Err(TokenProblem::UsedUp));
+    assert_eq!(
+        enroll(&*s, "three", "pc-9").await,
+        Err(TokenProblem::UsedUp)
+    );
 
     s.create_enroll_token(&token("old", 5, Duration::seconds(-1)))
         .await
         .unwrap();
-    assert_eq!(enroll(&s, "old", "pc-a").await, Err(TokenProblem::Expired));
+    assert_eq!(enroll(&*s, "old", "pc-a").await, Err(TokenProblem::Expired));
 
     let id = s
         .create_enroll_token(&token("cut", 5, Duration::days(1)))
@@ -101,37 +93,35 @@ async fn counted_expired_revoked_and_unknown_tokens() {
         .unwrap();
     assert!(s.revoke_enroll_token(id, Utc::now()).await.unwrap());
     assert!(!s.revoke_enroll_token(id, Utc::now()).await.unwrap());
-    assert_eq!(enroll(&s, "cut", "pc-b").await, Err(TokenProblem::Revoked));
-    assert_eq!(enroll(&s, "nope", "pc-c").await, Err(TokenProblem::Unknown));
+    assert_eq!(enroll(&*s, "cut", "pc-b").await, Err(TokenProblem::Revoked));
+    assert_eq!(
+        enroll(&*s, "nope", "pc-c").await,
+        Err(TokenProblem::Unknown)
+    );
     // None of the refused ones used anything up or stored an agent.
     assert_eq!(s.agent_rows().await.unwrap().len(), 3);
     let cut = s.enroll_token_by_hash("cut").await.unwrap().unwrap();
     assert_eq!(cut.uses, 0);
 }
 
-#[tokio::test]
-async fn a_taken_agent_id_counts_no_use() {
-    let (_d, s) = store();
+async fn a_taken_agent_id_counts_no_use(s: TestStore) {
     s.create_enroll_token(&token("t", 2, Duration::days(1)))
         .await
         .unwrap();
-    assert!(enroll(&s, "t", "pc-1").await.is_ok());
+    assert!(enroll(&*s, "t", "pc-1").await.is_ok());
     let (a, c) = agent("pc-1");
     assert!(s.enroll_with_token("t", Utc::now(), &a, &c).await.is_err());
     assert_eq!(s.enroll_token_by_hash("t").await.unwrap().unwrap().uses, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_for_a_single_use_token_has_exactly_one_winner() {
-    let (_d, s) = store();
-    let s = Arc::new(s);
+async fn racing_for_a_single_use_token_has_exactly_one_winner(s: TestStore) {
     s.create_enroll_token(&token("race", 1, Duration::days(1)))
         .await
         .unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
-            let s = s.clone();
-            tokio::spawn(async move { enroll(&s, "race", &format!("racer-{i}")).await })
+            let s = s.store.clone();
+            tokio::spawn(async move { enroll(&*s, "race", &format!("racer-{i}")).await })
         })
         .collect();
     let mut won = 0;
@@ -145,14 +135,12 @@ async fn racing_for_a_single_use_token_has_exactly_one_winner() {
     assert_eq!(s.agent_rows().await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn revoking_an_agent_hides_it_from_ingest_and_lists_its_certificate() {
-    let (_d, s) = store();
+async fn revoking_an_agent_hides_it_from_ingest_and_lists_its_certificate(s: TestStore) {
     s.create_enroll_token(&token("t", 2, Duration::days(1)))
         .await
         .unwrap();
-    enroll(&s, "t", "pc-1").await.unwrap();
-    enroll(&s, "t", "pc-2").await.unwrap();
+    enroll(&*s, "t", "pc-1").await.unwrap();
+    enroll(&*s, "t", "pc-2").await.unwrap();
     assert!(s.revoke_agent("pc-1", "stolen", Utc::now()).await.unwrap());
     assert!(!s.revoke_agent("pc-1", "again", Utc::now()).await.unwrap());
     assert!(!s.revoke_agent("nobody", "x", Utc::now()).await.unwrap());
@@ -167,3 +155,11 @@ async fn revoking_an_agent_hides_it_from_ingest_and_lists_its_certificate() {
     assert_eq!(r1.revoke_reason.as_deref(), Some("stolen"));
     assert!(r1.revoked_at.is_some() && r1.cert_serial.is_some());
 }
+
+crate::both!(
+    a_single_use_token_enrolls_one_agent_in_its_opd,
+    counted_expired_revoked_and_unknown_tokens,
+    a_taken_agent_id_counts_no_use,
+    racing_for_a_single_use_token_has_exactly_one_winner,
+    revoking_an_agent_hides_it_from_ingest_and_lists_its_certificate,
+);

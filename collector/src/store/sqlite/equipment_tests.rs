@@ -5,7 +5,9 @@ use super::*;
 use crate::network::pushed::Scope;
 use crate::snmp::equipment::Equipment;
 use crate::snmp::SnmpJudgeConfig;
+use crate::store::testing::TestStore;
 use pantau_proto::body::snmp::{SnmpDevice, SnmpInterface, SnmpReport};
+use pantau_proto::body::Body;
 use pantau_proto::{AgentKey, Envelope, Kind};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -39,9 +41,7 @@ pub(crate) fn asset(
     }
 }
 
-async fn store() -> (tempfile::TempDir, SqliteStore, AgentKey) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
+async fn setup(s: &dyn Store) -> AgentKey {
     let key = AgentKey::generate();
     s.enroll(&EnrolledAgent {
         agent_id: "poller".into(),
@@ -61,7 +61,7 @@ async fn store() -> (tempfile::TempDir, SqliteStore, AgentKey) {
     )
     .await
     .unwrap();
-    (dir, s, key)
+    key
 }
 
 fn profiles() -> BTreeSet<String> {
@@ -79,9 +79,8 @@ fn eq(key: &str, ip: &str, profile: &str, agent: &str) -> Equipment {
     }
 }
 
-#[tokio::test]
-async fn equipment_is_checked_whole_and_reaches_its_poller_first() {
-    let (_d, s, _k) = store().await;
+async fn equipment_is_checked_whole_and_reaches_its_poller_first(s: TestStore) {
+    let _k = setup(&*s).await;
     // One bad row of three: every error, nothing stored.
     let errs = s
         .put_snmp_equipment(
@@ -139,7 +138,7 @@ async fn equipment_is_checked_whole_and_reaches_its_poller_first() {
     assert_eq!(t[0].uplinks, ["Te1/0/1"]);
 
     // collector.toml lost the profile: both references are named at start-up.
-    let lost = crate::snmp::profiles::dangling(&s, &BTreeSet::new())
+    let lost = crate::snmp::profiles::dangling(&*s, &BTreeSet::new())
         .await
         .unwrap();
     assert_eq!(
@@ -149,7 +148,7 @@ async fn equipment_is_checked_whole_and_reaches_its_poller_first() {
             "agent-config agent/poller snmp.targets[0].profile: profile \"kantor\"",
         ]
     );
-    assert!(crate::snmp::profiles::dangling(&s, &profiles())
+    assert!(crate::snmp::profiles::dangling(&*s, &profiles())
         .await
         .unwrap()
         .is_empty());
@@ -158,9 +157,8 @@ async fn equipment_is_checked_whole_and_reaches_its_poller_first() {
     assert!(!s.remove_snmp_equipment("SW-INTI").await.unwrap());
 }
 
-#[tokio::test]
-async fn unknown_profiles_and_profile_with_credentials_are_refused_in_a_layer() {
-    let (_d, s, _k) = store().await;
+async fn unknown_profiles_and_profile_with_credentials_are_refused_in_a_layer(s: TestStore) {
+    let _k = setup(&*s).await;
     for (layer, want) in [
         (
             json!({"snmp": {"targets": [{"name": "a", "host": "10.0.0.1", "profile": "hilang"}]}}),
@@ -181,9 +179,8 @@ async fn unknown_profiles_and_profile_with_credentials_are_refused_in_a_layer() 
     assert!(s.config_layers().await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn each_round_adds_interface_history_and_matches_keep_their_value() {
-    let (_d, s, key) = store().await;
+async fn each_round_adds_interface_history_and_matches_keep_their_value(s: TestStore) {
+    let key = setup(&*s).await;
     let t0 = Utc::now() - chrono::Duration::minutes(10);
     for (seq, (ts, in_bps)) in [(t0, 100e6), (t0 + chrono::Duration::minutes(5), 500e6)]
         .into_iter()
@@ -263,7 +260,7 @@ async fn each_round_adds_interface_history_and_matches_keep_their_value() {
     assert!(own.is_empty(), "{own:?}");
 
     // Matched by the MAC-shaped nomor pabrik; the rule and the MAC are kept.
-    crate::snmpwatch::run_once(&s, &SnmpJudgeConfig::default(), Utc::now())
+    crate::snmpwatch::run_once(&*s, &SnmpJudgeConfig::default(), Utc::now())
         .await
         .unwrap();
     let dev = &s.snmp_devices(None).await.unwrap()[0];
@@ -271,3 +268,9 @@ async fn each_round_adds_interface_history_and_matches_keep_their_value() {
     assert_eq!(dev.match_rule.as_deref(), Some("mac"));
     assert_eq!(dev.match_value.as_deref(), Some("00:1a:2b:3c:4d:5e"));
 }
+
+crate::both!(
+    equipment_is_checked_whole_and_reaches_its_poller_first,
+    unknown_profiles_and_profile_with_credentials_are_refused_in_a_layer,
+    each_round_adds_interface_history_and_matches_keep_their_value,
+);

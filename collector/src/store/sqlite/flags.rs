@@ -231,8 +231,9 @@ fn flag_of(r: &Row) -> rusqlite::Result<Flag> {
     })
 }
 
-/// Check a filter and turn it into SQL conditions; errors name the field.
-pub fn list(c: &Connection, f: &FlagFilter) -> anyhow::Result<Vec<Flag>> {
+/// The states a filter asks for, checked with its kind; errors name the field. Shared with
+/// the PostgreSQL store, so both refuse the same filters with the same words.
+pub(crate) fn checked_states(f: &FlagFilter) -> anyhow::Result<Vec<String>> {
     let states: Vec<String> = match &f.state {
         None => vec!["open".into(), "acknowledged".into()],
         Some(s) if s == "all" => vec!["open".into(), "acknowledged".into(), "resolved".into()],
@@ -251,6 +252,12 @@ pub fn list(c: &Connection, f: &FlagFilter) -> anyhow::Result<Vec<Flag>> {
             crate::refuse!("kind: {k:?} is not a flag kind ({})", known.join(", "));
         }
     }
+    Ok(states)
+}
+
+/// Check a filter and turn it into SQL conditions; errors name the field.
+pub fn list(c: &Connection, f: &FlagFilter) -> anyhow::Result<Vec<Flag>> {
+    let states = checked_states(f)?;
     let sql = format!(
         "SELECT {COLUMNS} FROM flags
          WHERE (SELECT count(*) FROM json_each(?1) WHERE value = flags.state) > 0

@@ -6,27 +6,27 @@
 //! and the broker then forgets it, so a commit must survive a power cut, not only a crash.
 //! Batching keeps the fsync cost per message small.
 
-mod accounts;
-mod enrollment;
+pub(crate) mod accounts;
+pub(crate) mod enrollment;
 pub mod equipment;
-mod facts;
-mod flags;
-mod history;
-mod lines;
-mod maintain;
-mod network;
-mod pushed;
-mod query;
-mod reconcile;
-mod register;
+pub(crate) mod facts;
+pub(crate) mod flags;
+pub(crate) mod history;
+pub(crate) mod lines;
+pub(crate) mod maintain;
+pub(crate) mod network;
+pub(crate) mod pushed;
+pub(crate) mod query;
+pub(crate) mod reconcile;
+pub(crate) mod register;
 pub mod report;
 pub mod report_archive;
-mod schema;
+pub(crate) mod schema;
 pub mod snmp;
-mod snmp_history;
-mod summary;
-mod usage;
-mod write;
+pub(crate) mod snmp_history;
+pub(crate) mod summary;
+pub(crate) mod usage;
+pub(crate) mod write;
 
 use super::*;
 pub use facts::HealthRecord;
@@ -88,7 +88,7 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || f(&mut conn.lock().expect("writer lock"))).await?
     }
 
-    async fn read<R: Send + 'static>(
+    pub(crate) async fn read<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> anyhow::Result<R> + Send + 'static,
     ) -> anyhow::Result<R> {
@@ -99,6 +99,12 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// Always granted: SQLite serves one collector per database file (the file is local to
+    /// it), so there is nobody to share periodic jobs with.
+    async fn try_job_lease(&self, _name: &str) -> Result<Option<JobLease>> {
+        Ok(Some(JobLease::sole()))
+    }
+
     async fn enroll(&self, agent: &EnrolledAgent) -> Result<()> {
         let a = agent.clone();
         self.write(move |c| write::enroll(c, &a)).await

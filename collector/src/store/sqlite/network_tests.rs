@@ -3,26 +3,24 @@
 
 use super::*;
 use crate::network::{NetworkConfig, PlanEntry};
+use crate::store::testing::TestStore;
 use pantau_proto::body::discovery::{DiscoveryReport, SeenDevice};
 use pantau_proto::body::inventory::NicInfo;
 use pantau_proto::body::net::{HttpResult, ProbeResult};
+use pantau_proto::body::Body;
 use pantau_proto::body::{Inventory, NetReport};
 use pantau_proto::{AgentKey, Envelope, Kind};
 use std::collections::HashMap;
 
 struct Fleet {
-    _dir: tempfile::TempDir,
-    s: SqliteStore,
+    s: TestStore,
     keys: HashMap<String, AgentKey>,
     seq: HashMap<String, u64>,
 }
 
 impl Fleet {
-    fn new() -> Fleet {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
+    fn new(s: TestStore) -> Fleet {
         Fleet {
-            _dir: dir,
             s,
             keys: HashMap::new(),
             seq: HashMap::new(),
@@ -138,7 +136,7 @@ impl Fleet {
     }
 
     async fn check(&self, now: DateTime<Utc>) -> Vec<(String, String)> {
-        crate::netwatch::run_once(&self.s, &NetworkConfig::default(), now)
+        crate::netwatch::run_once(&*self.s, &NetworkConfig::default(), now)
             .await
             .unwrap();
         self.open().await
@@ -172,9 +170,8 @@ fn pair(k: &str, s: &str) -> (String, String) {
     (k.to_string(), s.to_string())
 }
 
-#[tokio::test]
-async fn net_reports_become_points_and_current_state() {
-    let mut f = Fleet::new();
+async fn net_reports_become_points_and_current_state(s: TestStore) {
+    let mut f = Fleet::new(s);
     f.enroll("pc-1", "0101").await;
     let b = base();
     f.net("pc-1", b, 0.0, 3.5, &[("sipd", true)]).await;
@@ -201,9 +198,8 @@ async fn net_reports_become_points_and_current_state() {
     assert_eq!(f.s.latest_net().await.unwrap()[0].ts, b);
 }
 
-#[tokio::test]
-async fn discovery_upserts_devices_with_vendor_and_scouts() {
-    let mut f = Fleet::new();
+async fn discovery_upserts_devices_with_vendor_and_scouts(s: TestStore) {
+    let mut f = Fleet::new(s);
     f.enroll("scout-a", "0101").await;
     f.enroll("scout-b", "0101").await;
     f.seen(
@@ -221,9 +217,8 @@ async fn discovery_upserts_devices_with_vendor_and_scouts() {
     assert!(f.s.lan_devices(Some("0202")).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn the_plan_is_replaced_whole_or_not_at_all() {
-    let f = Fleet::new();
+async fn the_plan_is_replaced_whole_or_not_at_all(s: TestStore) {
+    let f = Fleet::new(s);
     let good = vec![PlanEntry {
         opd: "0101".into(),
         cidr: "10.1.0.0/24".into(),
@@ -242,9 +237,8 @@ async fn the_plan_is_replaced_whole_or_not_at_all() {
     assert_eq!(f.s.ip_plan().await.unwrap(), good);
 }
 
-#[tokio::test]
-async fn address_flags_open_and_clear() {
-    let mut f = Fleet::new();
+async fn address_flags_open_and_clear(s: TestStore) {
+    let mut f = Fleet::new(s);
     f.enroll("pc-1", "0101").await;
     f.enroll("pc-2", "0101").await;
     f.enroll("scout", "0101").await;
@@ -290,10 +284,10 @@ async fn address_flags_open_and_clear() {
         allow_macs: vec!["cc:00:00:00:00:09".into()],
         ..Default::default()
     };
-    crate::netwatch::run_once(&f.s, &cfg, now).await.unwrap();
+    crate::netwatch::run_once(&*f.s, &cfg, now).await.unwrap();
     // The conflict lasts until the hour has passed.
     assert_eq!(f.open().await, vec![pair("ip_conflict", "0101/10.1.0.10")]);
-    crate::netwatch::run_once(&f.s, &cfg, now + chrono::Duration::minutes(61))
+    crate::netwatch::run_once(&*f.s, &cfg, now + chrono::Duration::minutes(61))
         .await
         .unwrap();
     assert!(f.open().await.is_empty());
@@ -307,9 +301,8 @@ async fn round(f: &mut Fleet, b: DateTime<Utc>, m: i64, bad: bool) -> Vec<(Strin
     f.check(minute(b, m + 1)).await
 }
 
-#[tokio::test]
-async fn network_degraded_is_sustained_and_cleared_with_hysteresis() {
-    let mut f = Fleet::new();
+async fn network_degraded_is_sustained_and_cleared_with_hysteresis(s: TestStore) {
+    let mut f = Fleet::new(s);
     f.enroll("pc-1", "0101").await;
     f.enroll("pc-2", "0101").await;
     let b = base();
@@ -349,9 +342,8 @@ async fn network_degraded_is_sustained_and_cleared_with_hysteresis() {
     assert!(all[0].article.contains("Kotamobagu Pasal 25"));
 }
 
-#[tokio::test]
-async fn service_down_needs_two_failing_opds() {
-    let mut f = Fleet::new();
+async fn service_down_needs_two_failing_opds(s: TestStore) {
+    let mut f = Fleet::new(s);
     f.enroll("a", "0101").await;
     f.enroll("b", "0102").await;
     f.enroll("c", "0103").await;
@@ -371,14 +363,13 @@ async fn service_down_needs_two_failing_opds() {
     assert!(f.check(now).await.is_empty());
 }
 
-#[tokio::test]
-async fn reconciliation_and_the_network_job_leave_each_others_flags_alone() {
-    let mut f = Fleet::new();
+async fn reconciliation_and_the_network_job_leave_each_others_flags_alone(s: TestStore) {
+    let mut f = Fleet::new(s);
     f.enroll("pc-1", "0101").await;
     f.enroll("scout", "0101").await;
     // pc-1 reports but is in no register: an `unregistered` reconciliation flag.
     f.nic("pc-1", "aa:00:00:00:00:01", "10.1.0.10").await;
-    crate::reconciler::run_once(&f.s, &Default::default())
+    crate::reconciler::run_once(&*f.s, &Default::default())
         .await
         .unwrap();
     f.seen("scout", &[("cc:00:00:00:00:09", "10.1.0.99")]).await;
@@ -390,7 +381,7 @@ async fn reconciliation_and_the_network_job_leave_each_others_flags_alone() {
         "{both:?}"
     );
     // Reconciliation again: it finds no network problem, and must not resolve the rogue.
-    crate::reconciler::run_once(&f.s, &Default::default())
+    crate::reconciler::run_once(&*f.s, &Default::default())
         .await
         .unwrap();
     assert_eq!(f.open().await, both);
@@ -398,11 +389,10 @@ async fn reconciliation_and_the_network_job_leave_each_others_flags_alone() {
     assert_eq!(f.check(now).await, both);
 }
 
-#[tokio::test]
-async fn pushed_config_merges_layers_and_publishes_only_changes() {
+async fn pushed_config_merges_layers_and_publishes_only_changes(s: TestStore) {
     use crate::network::pushed::Scope;
     use serde_json::json;
-    let mut f = Fleet::new();
+    let mut f = Fleet::new(s);
     f.enroll("pc-1", "0101").await;
     f.enroll("pc-2", "0102").await;
     // No layers: nothing to publish, agents stay on their file config.
@@ -475,9 +465,8 @@ async fn pushed_config_merges_layers_and_publishes_only_changes() {
     assert_eq!(f.s.configs_to_publish(true).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn net_history_averages_an_opds_agents_per_bucket_and_keeps_other_opds_out() {
-    let mut f = Fleet::new();
+async fn net_history_averages_an_opds_agents_per_bucket_and_keeps_other_opds_out(s: TestStore) {
+    let mut f = Fleet::new(s);
     f.enroll("pc-1", "0101").await;
     f.enroll("pc-2", "0101").await;
     f.enroll("pc-3", "0202").await;
@@ -539,3 +528,15 @@ async fn net_history_averages_an_opds_agents_per_bucket_and_keeps_other_opds_out
     let loss3 = other.iter().find(|s| s.name == "net_loss:gateway").unwrap();
     assert!(loss3.points.iter().all(|p| p.1 == 100.0));
 }
+
+crate::both!(
+    net_reports_become_points_and_current_state,
+    discovery_upserts_devices_with_vendor_and_scouts,
+    the_plan_is_replaced_whole_or_not_at_all,
+    address_flags_open_and_clear,
+    network_degraded_is_sustained_and_cleared_with_hysteresis,
+    service_down_needs_two_failing_opds,
+    reconciliation_and_the_network_job_leave_each_others_flags_alone,
+    pushed_config_merges_layers_and_publishes_only_changes,
+    net_history_averages_an_opds_agents_per_bucket_and_keeps_other_opds_out,
+);

@@ -48,13 +48,7 @@ pub fn set(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let key = key.trim();
-    match (scope, key.is_empty()) {
-        (Scope::Global, false) => crate::refuse!("key: the global layer has no key"),
-        (Scope::Opd | Scope::Agent, true) => {
-            crate::refuse!("key: name the {} of this layer", scope.name())
-        }
-        _ => {}
-    }
+    check_key(scope, key)?;
     if scope == Scope::Agent {
         let known: bool = c
             .query_row("SELECT 1 FROM agents WHERE agent_id = ?1", [key], |_| {
@@ -74,17 +68,7 @@ pub fn set(
             )?;
         }
         Some(l) => {
-            if let Err(e) = pushed::validate_layer(l) {
-                crate::refuse!("layer: {e}");
-            }
-            // Credentials reach only the poller that uses them: SNMP targets (which carry
-            // them) are refused in a global or OPD layer, which every agent receives.
-            if scope != pushed::Scope::Agent && l.pointer("/snmp/targets").is_some() {
-                crate::refuse!(
-                    "layer: snmp.targets: SNMP targets carry credentials and go only in an agent layer (scope agent), so only that poller receives them"
-                );
-            }
-            check_profiles(l, profiles)?;
+            check_layer(scope, l, profiles)?;
             c.execute(
                 "INSERT OR REPLACE INTO agent_config (scope, key, layer, updated_at, updated_by)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -93,6 +77,36 @@ pub fn set(
         }
     }
     Ok(())
+}
+
+/// The key fits the scope: none for global, one for an OPD or agent layer.
+pub(crate) fn check_key(scope: Scope, key: &str) -> anyhow::Result<()> {
+    match (scope, key.is_empty()) {
+        (Scope::Global, false) => crate::refuse!("key: the global layer has no key"),
+        (Scope::Opd | Scope::Agent, true) => {
+            crate::refuse!("key: name the {} of this layer", scope.name())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A layer is valid alone, keeps credentials to agent layers, and names known profiles.
+pub(crate) fn check_layer(
+    scope: Scope,
+    l: &Value,
+    profiles: &BTreeSet<String>,
+) -> anyhow::Result<()> {
+    if let Err(e) = pushed::validate_layer(l) {
+        crate::refuse!("layer: {e}");
+    }
+    // Credentials reach only the poller that uses them: SNMP targets (which carry
+    // them) are refused in a global or OPD layer, which every agent receives.
+    if scope != pushed::Scope::Agent && l.pointer("/snmp/targets").is_some() {
+        crate::refuse!(
+            "layer: snmp.targets: SNMP targets carry credentials and go only in an agent layer (scope agent), so only that poller receives them"
+        );
+    }
+    check_profiles(l, profiles)
 }
 
 /// Each SNMP target names a profile the collector has, or carries its own credentials,
@@ -140,6 +154,17 @@ pub fn merged(c: &Connection, agent_id: &str) -> anyhow::Result<Option<PushedCon
     let Some(opd) = opd else { return Ok(None) };
     let all = layers(c)?;
     let equipment = super::equipment::of_agent(c, agent_id)?;
+    Ok(merge_for(agent_id, &opd, &all, &equipment))
+}
+
+/// The layers that apply to one agent merged, with its registered equipment as SNMP
+/// targets; `None` when nothing applies or the combination is invalid (logged).
+pub(crate) fn merge_for(
+    agent_id: &str,
+    opd: &str,
+    all: &[ConfigLayer],
+    equipment: &[crate::snmp::equipment::Equipment],
+) -> Option<PushedConfig> {
     let applying: Vec<&Value> = all
         .iter()
         .filter(|l| match l.scope {
@@ -150,7 +175,7 @@ pub fn merged(c: &Connection, agent_id: &str) -> anyhow::Result<Option<PushedCon
         .map(|l| &l.layer)
         .collect();
     if applying.is_empty() && equipment.is_empty() {
-        return Ok(None);
+        return None;
     }
     // Layers were valid alone; a combination that is not (rare) is logged and not pushed.
     match pushed::merge(applying) {
@@ -162,11 +187,11 @@ pub fn merged(c: &Connection, agent_id: &str) -> anyhow::Result<Option<PushedCon
                 let extra = snmp.targets.take().unwrap_or_default();
                 snmp.targets = Some(equipment.iter().map(|e| e.target()).chain(extra).collect());
             }
-            Ok(Some(cfg))
+            Some(cfg)
         }
         Err(e) => {
             tracing::warn!(agent = agent_id, "merged config refused: {e}");
-            Ok(None)
+            None
         }
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
 
-fn json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Option<T> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(s: Option<String>) -> Option<T> {
     s.and_then(|s| serde_json::from_str(&s).ok())
 }
 
@@ -143,7 +143,7 @@ fn current_decisions(c: &Connection) -> anyhow::Result<Vec<Decision>> {
 }
 
 /// One stored row of `reconcile_hosts` without its key, to compare with the new result.
-type HostRow = (
+pub(crate) type HostRow = (
     String,
     String,
     Option<String>,
@@ -162,7 +162,7 @@ type AssetRow = (
     Option<String>,
 );
 
-fn host_row(h: &crate::reconcile::HostResult) -> anyhow::Result<HostRow> {
+pub(crate) fn host_row(h: &crate::reconcile::HostResult) -> anyhow::Result<HostRow> {
     Ok(match &h.outcome {
         HostOutcome::Matched {
             asset_key,

@@ -6,19 +6,15 @@ use crate::reconcile::{
     Decision, DecisionKind, Finding, FlagKind, HostOutcome, HostResult, Reconciliation, SubjectKind,
 };
 use crate::register::parse_csv;
+use crate::store::testing::TestStore;
+use pantau_proto::body::Body;
 use pantau_proto::body::Inventory;
 use pantau_proto::{AgentKey, Envelope, Kind};
 
 const SAMPLE: &str = include_str!("../../register/testdata/register-sample.csv");
 const DISKOMINFO_PC: &str = "82.71.02.16.01|1.3.2.10.01.02.001|000001";
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
-    (dir, s)
-}
-
-async fn host(s: &SqliteStore, id: &str, opd: &str) -> AgentKey {
+async fn host(s: &dyn Store, id: &str, opd: &str) -> AgentKey {
     let key = AgentKey::generate();
     s.enroll(&EnrolledAgent {
         agent_id: id.into(),
@@ -31,7 +27,7 @@ async fn host(s: &SqliteStore, id: &str, opd: &str) -> AgentKey {
     key
 }
 
-async fn send_inventory(s: &SqliteStore, key: &AgentKey, id: &str, seq: u64, inv: &Inventory) {
+async fn send_inventory(s: &dyn Store, key: &AgentKey, id: &str, seq: u64, inv: &Inventory) {
     let json = serde_json::to_value(inv).unwrap();
     let out = s
         .commit(&[Accepted {
@@ -69,7 +65,7 @@ fn finding(kind: FlagKind, subject: &str, fingerprint: &str) -> Finding {
     }
 }
 
-async fn run(s: &SqliteStore, findings: Vec<Finding>) -> RunReport {
+async fn run(s: &dyn Store, findings: Vec<Finding>) -> RunReport {
     s.save_reconciliation(
         Reconciliation {
             findings,
@@ -85,7 +81,7 @@ async fn run(s: &SqliteStore, findings: Vec<Finding>) -> RunReport {
     .unwrap()
 }
 
-async fn only_flag(s: &SqliteStore) -> Flag {
+async fn only_flag(s: &dyn Store) -> Flag {
     let all = s
         .flags(FlagFilter {
             state: Some("all".into()),
@@ -97,11 +93,9 @@ async fn only_flag(s: &SqliteStore) -> Flag {
     all.into_iter().next().unwrap()
 }
 
-#[tokio::test]
-async fn ingest_keeps_identifiers_and_records_a_hardware_change_once() {
-    let (_d, s) = store();
-    let key = host(&s, "pc01", "82.71.02.16.01").await;
-    send_inventory(&s, &key, "pc01", 1, &pc("4CE1234ABC", 8)).await;
+async fn ingest_keeps_identifiers_and_records_a_hardware_change_once(s: TestStore) {
+    let key = host(&*s, "pc01", "82.71.02.16.01").await;
+    send_inventory(&*s, &key, "pc01", 1, &pc("4CE1234ABC", 8)).await;
     let inputs = s.reconcile_inputs().await.unwrap();
     let h = &inputs.hosts[0];
     assert_eq!(h.serial.as_deref(), Some("4CE1234ABC"));
@@ -111,51 +105,47 @@ async fn ingest_keeps_identifiers_and_records_a_hardware_change_once() {
         "a first inventory changes nothing"
     );
     // RAM taken out: a change. A replay of the old inventory afterwards is history only.
-    send_inventory(&s, &key, "pc01", 3, &pc("4CE1234ABC", 4)).await;
-    send_inventory(&s, &key, "pc01", 2, &pc("4CE1234ABC", 8)).await;
+    send_inventory(&*s, &key, "pc01", 3, &pc("4CE1234ABC", 4)).await;
+    send_inventory(&*s, &key, "pc01", 2, &pc("4CE1234ABC", 8)).await;
     let inputs = s.reconcile_inputs().await.unwrap();
     let change = inputs.hosts[0].hardware_change.clone().expect("recorded");
     assert_eq!(change.changes, vec!["RAM: 8 GiB → 4 GiB".to_string()]);
     // The same hardware again keeps the last change on record, not a new one.
-    send_inventory(&s, &key, "pc01", 4, &pc("4CE1234ABC", 4)).await;
+    send_inventory(&*s, &key, "pc01", 4, &pc("4CE1234ABC", 4)).await;
     let again = s.reconcile_inputs().await.unwrap().hosts[0]
         .hardware_change
         .clone();
     assert_eq!(again, Some(change));
 }
 
-#[tokio::test]
-async fn a_flag_opens_stays_and_is_resolved_when_the_problem_clears() {
-    let (_d, s) = store();
+async fn a_flag_opens_stays_and_is_resolved_when_the_problem_clears(s: TestStore) {
     let f = finding(FlagKind::Unregistered, "pc01", "unregistered");
-    let r = run(&s, vec![f.clone()]).await;
+    let r = run(&*s, vec![f.clone()]).await;
     assert_eq!((r.opened, r.reopened, r.resolved), (1, 0, 0));
-    let flag = only_flag(&s).await;
+    let flag = only_flag(&*s).await;
     assert_eq!(flag.state, "open");
     assert_eq!(flag.article, FlagKind::Unregistered.article());
     // Found again: still one flag, nothing new.
-    let r = run(&s, vec![f.clone()]).await;
+    let r = run(&*s, vec![f.clone()]).await;
     assert_eq!((r.opened, r.reopened, r.resolved), (0, 0, 0));
     // Gone: resolved by the collector itself.
-    let r = run(&s, vec![]).await;
+    let r = run(&*s, vec![]).await;
     assert_eq!(r.resolved, 1);
-    let flag = only_flag(&s).await;
+    let flag = only_flag(&*s).await;
     assert_eq!(
         (flag.state.as_str(), flag.resolved_by.as_deref()),
         ("resolved", Some("pantau"))
     );
     // Back: the same flag reopens.
-    let r = run(&s, vec![f]).await;
+    let r = run(&*s, vec![f]).await;
     assert_eq!(r.reopened, 1);
-    let flag = only_flag(&s).await;
+    let flag = only_flag(&*s).await;
     assert_eq!((flag.state.as_str(), flag.reopen_count), ("open", 1));
 }
 
-#[tokio::test]
-async fn an_operator_resolve_holds_until_a_new_occurrence() {
-    let (_d, s) = store();
-    run(&s, vec![finding(FlagKind::HardwareChanged, "pc01", "t1")]).await;
-    let id = only_flag(&s).await.id;
+async fn an_operator_resolve_holds_until_a_new_occurrence(s: TestStore) {
+    run(&*s, vec![finding(FlagKind::HardwareChanged, "pc01", "t1")]).await;
+    let id = only_flag(&*s).await.id;
     let f = s
         .flag_action(id, FlagAction::Ack, "andi", Some("sedang dicek"))
         .await
@@ -166,19 +156,19 @@ async fn an_operator_resolve_holds_until_a_new_occurrence() {
         ("acknowledged", Some("andi"))
     );
     // Acknowledged stays acknowledged while the problem lasts.
-    run(&s, vec![finding(FlagKind::HardwareChanged, "pc01", "t1")]).await;
-    assert_eq!(only_flag(&s).await.state, "acknowledged");
+    run(&*s, vec![finding(FlagKind::HardwareChanged, "pc01", "t1")]).await;
+    assert_eq!(only_flag(&*s).await.state, "acknowledged");
     s.flag_action(id, FlagAction::Resolve, "andi", Some("RAM memang diganti"))
         .await
         .unwrap();
     // The same change found again does not undo the operator's decision...
-    let r = run(&s, vec![finding(FlagKind::HardwareChanged, "pc01", "t1")]).await;
+    let r = run(&*s, vec![finding(FlagKind::HardwareChanged, "pc01", "t1")]).await;
     assert_eq!(r.reopened, 0);
-    assert_eq!(only_flag(&s).await.state, "resolved");
+    assert_eq!(only_flag(&*s).await.state, "resolved");
     // ...a new change does.
-    let r = run(&s, vec![finding(FlagKind::HardwareChanged, "pc01", "t2")]).await;
+    let r = run(&*s, vec![finding(FlagKind::HardwareChanged, "pc01", "t2")]).await;
     assert_eq!(r.reopened, 1);
-    assert_eq!(only_flag(&s).await.state, "open");
+    assert_eq!(only_flag(&*s).await.state, "open");
     // Resolving twice is refused, and says why.
     s.flag_action(id, FlagAction::Resolve, "andi", None)
         .await
@@ -195,11 +185,9 @@ async fn an_operator_resolve_holds_until_a_new_occurrence() {
         .is_none());
 }
 
-#[tokio::test]
-async fn flag_filters_are_checked_and_applied() {
-    let (_d, s) = store();
+async fn flag_filters_are_checked_and_applied(s: TestStore) {
     run(
-        &s,
+        &*s,
         vec![
             finding(FlagKind::Unregistered, "pc01", "u"),
             finding(FlagKind::Silent, "asset-1", "s"),
@@ -224,19 +212,17 @@ async fn flag_filters_are_checked_and_applied() {
     assert!(e.starts_with("state: \"closed\""), "{e}");
 }
 
-#[tokio::test]
-async fn decisions_are_checked_audited_and_learn_the_host() {
-    let (_d, s) = store();
+async fn decisions_are_checked_audited_and_learn_the_host(s: TestStore) {
     let rows = parse_csv("register-sample.csv", SAMPLE.as_bytes())
         .unwrap()
         .rows;
     s.import_register(&rows, "register-sample.csv", false)
         .await
         .unwrap();
-    let key = host(&s, "pc01", "82.71.02.16.01").await;
+    let key = host(&*s, "pc01", "82.71.02.16.01").await;
     let mut inv = pc("CZC0000000", 8);
     inv.system.uuid = Some("4c4c4544-0042-3510-8052-b4c04f4e4b32".into());
-    send_inventory(&s, &key, "pc01", 1, &inv).await;
+    send_inventory(&*s, &key, "pc01", 1, &inv).await;
     let d = |agent: &str, asset: &str, kind| Decision {
         agent_id: agent.into(),
         asset_key: asset.into(),
@@ -291,16 +277,11 @@ async fn decisions_are_checked_audited_and_learn_the_host() {
     let inputs = s.reconcile_inputs().await.unwrap();
     assert_eq!(inputs.decisions.len(), 1);
     assert_eq!(inputs.decisions[0].kind, DecisionKind::Unlink);
-    let audit: i64 = s
-        .read(|c| Ok(c.query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))?))
-        .await
-        .unwrap();
+    let audit = s.scalar("SELECT count(*) FROM decisions").await;
     assert_eq!(audit, 2);
 }
 
-#[tokio::test]
-async fn stored_results_feed_the_summary_review_queue_and_register_lines() {
-    let (_d, s) = store();
+async fn stored_results_feed_the_summary_review_queue_and_register_lines(s: TestStore) {
     let rows = parse_csv("register-sample.csv", SAMPLE.as_bytes())
         .unwrap()
         .rows;
@@ -308,7 +289,7 @@ async fn stored_results_feed_the_summary_review_queue_and_register_lines() {
         .await
         .unwrap();
     for id in ["pc01", "pc02", "pc03"] {
-        host(&s, id, "82.71.02.16.01").await;
+        host(&*s, id, "82.71.02.16.01").await;
     }
     let result = Reconciliation {
         hosts: vec![
@@ -378,3 +359,12 @@ async fn stored_results_feed_the_summary_review_queue_and_register_lines() {
     );
     assert_eq!(line.agent_id.as_deref(), Some("pc01"));
 }
+
+crate::both!(
+    ingest_keeps_identifiers_and_records_a_hardware_change_once,
+    a_flag_opens_stays_and_is_resolved_when_the_problem_clears,
+    an_operator_resolve_holds_until_a_new_occurrence,
+    flag_filters_are_checked_and_applied,
+    decisions_are_checked_audited_and_learn_the_host,
+    stored_results_feed_the_summary_review_queue_and_register_lines,
+);

@@ -132,7 +132,7 @@ fn load(tx: &Transaction) -> anyhow::Result<HashMap<String, Stored>> {
     Ok(out)
 }
 
-fn to_map(row: &AssetRow) -> anyhow::Result<Map<String, Value>> {
+pub(crate) fn to_map(row: &AssetRow) -> anyhow::Result<Map<String, Value>> {
     match serde_json::to_value(row)? {
         Value::Object(m) => Ok(m),
         other => anyhow::bail!("an asset row serialized as {other}"),
@@ -141,7 +141,7 @@ fn to_map(row: &AssetRow) -> anyhow::Result<Map<String, Value>> {
 
 /// Names of the fields whose values differ, in the row's field order (fields only one side
 /// has count as differing).
-fn differing(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<String> {
+pub(crate) fn differing(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<String> {
     let mut names: Vec<String> = new
         .iter()
         .filter(|(k, v)| old.get(*k) != Some(v))

@@ -135,7 +135,7 @@ pub fn report_facts(
 }
 
 /// Hourly values (ordered by time) folded into local days.
-fn daily(
+pub(crate) fn daily(
     cpu: &[(i64, f64)],
     mem: &[(i64, f64)],
     utc_offset: i64,

@@ -3,12 +3,12 @@
 
 use super::*;
 use crate::snmp::SnmpJudgeConfig;
+use crate::store::testing::TestStore;
 use pantau_proto::body::snmp::{SnmpDevice, SnmpInterface, SnmpReport, UpsStatus};
+use pantau_proto::body::Body;
 use pantau_proto::{AgentKey, Envelope, Kind};
 
-async fn store() -> (tempfile::TempDir, SqliteStore, AgentKey) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
+async fn setup(s: &dyn Store) -> AgentKey {
     let key = AgentKey::generate();
     s.enroll(&EnrolledAgent {
         agent_id: "poller".into(),
@@ -18,10 +18,10 @@ async fn store() -> (tempfile::TempDir, SqliteStore, AgentKey) {
     })
     .await
     .unwrap();
-    (dir, s, key)
+    key
 }
 
-async fn send(s: &SqliteStore, key: &AgentKey, seq: u64, r: SnmpReport) {
+async fn send(s: &dyn Store, key: &AgentKey, seq: u64, r: SnmpReport) {
     let json = serde_json::to_value(&r).unwrap();
     let env = Envelope::sign(key, "poller", seq, Utc::now(), Kind::Snmp, &json);
     let out = s
@@ -56,24 +56,23 @@ fn ups(reachable: bool, ifs: usize) -> SnmpDevice {
     }
 }
 
-#[tokio::test]
-async fn newest_report_wins_and_a_down_device_keeps_its_interfaces() {
-    let (_d, s, key) = store().await;
+async fn newest_report_wins_and_a_down_device_keeps_its_interfaces(s: TestStore) {
+    let key = setup(&*s).await;
     let t0 = Utc::now() - chrono::Duration::minutes(10);
     let report = |ts, dev| SnmpReport {
         ts: Some(ts),
         devices: vec![dev],
         ..Default::default()
     };
-    send(&s, &key, 1, report(t0, ups(true, 2))).await;
-    let run = crate::snmpwatch::run_once(&s, &SnmpJudgeConfig::default(), Utc::now())
+    send(&*s, &key, 1, report(t0, ups(true, 2))).await;
+    let run = crate::snmpwatch::run_once(&*s, &SnmpJudgeConfig::default(), Utc::now())
         .await
         .unwrap();
     assert_eq!((run.findings, run.opened), (1, 1), "ups_on_battery");
 
     // Down now: the interfaces stay, last_reachable is the earlier round.
     send(
-        &s,
+        &*s,
         &key,
         2,
         report(t0 + chrono::Duration::minutes(5), ups(false, 0)),
@@ -81,7 +80,7 @@ async fn newest_report_wins_and_a_down_device_keeps_its_interfaces() {
     .await;
     // A report older than the kept one, delivered late, changes nothing.
     send(
-        &s,
+        &*s,
         &key,
         3,
         report(t0 - chrono::Duration::minutes(5), ups(true, 7)),
@@ -102,7 +101,7 @@ async fn newest_report_wins_and_a_down_device_keeps_its_interfaces() {
     assert!(s.snmp_interfaces(d.id + 1).await.unwrap().is_none());
     assert!(s.snmp_devices(Some("9.99")).await.unwrap().is_empty());
 
-    let run = crate::snmpwatch::run_once(&s, &SnmpJudgeConfig::default(), Utc::now())
+    let run = crate::snmpwatch::run_once(&*s, &SnmpJudgeConfig::default(), Utc::now())
         .await
         .unwrap();
     assert_eq!(
@@ -116,3 +115,5 @@ async fn newest_report_wins_and_a_down_device_keeps_its_interfaces() {
     assert_eq!(flags[0].subject, "poller/ups-1");
     assert_eq!(flags[0].opd, "1.02");
 }
+
+crate::both!(newest_report_wins_and_a_down_device_keeps_its_interfaces,);

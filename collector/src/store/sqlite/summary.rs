@@ -110,6 +110,15 @@ pub fn summary(c: &Connection, ict_prefix: &str) -> anyhow::Result<ReconcileSumm
             .entry(kind)
             .or_default() += n;
     }
+    Ok(ReconcileSummary {
+        last_run,
+        city: city_of(&opds),
+        opds: opds.into_values().collect(),
+    })
+}
+
+/// The city-wide counts: the sum of every OPD's.
+pub(crate) fn city_of(opds: &BTreeMap<String, ReconcileCounts>) -> ReconcileCounts {
     let mut city = ReconcileCounts {
         kode_lokasi: "*".into(),
         nama_opd: Some("Seluruh kota".into()),
@@ -132,11 +141,7 @@ pub fn summary(c: &Connection, ict_prefix: &str) -> anyhow::Result<ReconcileSumm
             }
         }
     }
-    Ok(ReconcileSummary {
-        last_run,
-        city,
-        opds: opds.into_values().collect(),
-    })
+    city
 }
 
 pub fn review_queue(c: &Connection, opd: Option<&str>) -> anyhow::Result<Vec<ReviewItem>> {

@@ -1,15 +1,11 @@
 use super::*;
+use crate::store::testing::TestStore;
 use pantau_proto::body::metrics::{CpuUsage, MemoryUsage, MountUsage};
+use pantau_proto::body::Body;
 use pantau_proto::body::{AgentState, Inventory, MetricsBatch, Sample, Status};
 use pantau_proto::{AgentKey, Envelope, Kind};
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
-    (dir, s)
-}
-
-async fn enrolled(s: &SqliteStore, id: &str) -> AgentKey {
+async fn enrolled(s: &dyn Store, id: &str) -> AgentKey {
     let key = AgentKey::generate();
     s.enroll(&EnrolledAgent {
         agent_id: id.into(),
@@ -72,10 +68,8 @@ fn metrics(samples: Vec<Sample>) -> Body {
     })
 }
 
-#[tokio::test]
-async fn enrolling_twice_is_refused() {
-    let (_d, s) = store();
-    enrolled(&s, "pc-1").await;
+async fn enrolling_twice_is_refused(s: TestStore) {
+    enrolled(&*s, "pc-1").await;
     let err = s
         .enroll(&EnrolledAgent {
             agent_id: "pc-1".into(),
@@ -90,10 +84,8 @@ async fn enrolling_twice_is_refused() {
     assert!(s.agent("pc-2").await.unwrap().is_none());
 }
 
-#[tokio::test]
-async fn stores_once_per_seq_and_reports_gaps() {
-    let (_d, s) = store();
-    let key = enrolled(&s, "pc-1").await;
+async fn stores_once_per_seq_and_reports_gaps(s: TestStore) {
+    let key = enrolled(&*s, "pc-1").await;
     let now = Utc::now().timestamp();
     let inv = Inventory {
         hostname: "bkad-pc01".into(),
@@ -171,10 +163,8 @@ async fn stores_once_per_seq_and_reports_gaps() {
     );
 }
 
-#[tokio::test]
-async fn status_follows_the_newest_connection() {
-    let (_d, s) = store();
-    let key = enrolled(&s, "pc-1").await;
+async fn status_follows_the_newest_connection(s: TestStore) {
+    let key = enrolled(&*s, "pc-1").await;
     let t0 = Utc::now();
     let st = |state, since| {
         Body::Status(Status {
@@ -232,10 +222,8 @@ async fn status_follows_the_newest_connection() {
     assert_eq!((by_opd[0].online, by_opd[0].offline), (1, 0));
 }
 
-#[tokio::test]
-async fn rollups_include_late_data_and_retention_keeps_replays_out() {
-    let (_d, s) = store();
-    let key = enrolled(&s, "pc-1").await;
+async fn rollups_include_late_data_and_retention_keeps_replays_out(s: TestStore) {
+    let key = enrolled(&*s, "pc-1").await;
     let base = (Utc::now().timestamp() / 3600 - 3) * 3600; // an hour boundary, 3 h ago
     s.commit(&[msg(
         &key,
@@ -312,3 +300,10 @@ async fn rollups_include_late_data_and_retention_keeps_replays_out() {
         .unwrap();
     assert_eq!(out, vec![Outcome::Stored]);
 }
+
+crate::both!(
+    enrolling_twice_is_refused,
+    stores_once_per_seq_and_reports_gaps,
+    status_follows_the_newest_connection,
+    rollups_include_late_data_and_retention_keeps_replays_out,
+);

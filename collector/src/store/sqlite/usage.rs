@@ -16,9 +16,9 @@ pub const CLEARED_POLICY: &str = "pelanggaran tidak lagi ditemukan oleh pemeriks
 /// CPU windows older than this are dropped at ingest: "sustained" looks back hours, not days.
 pub const KEEP_S: i64 = 48 * 3600;
 /// A process is kept in a window when it used at least this share of one core ...
-const BUSY_CORE_SHARE: f64 = 0.01;
+pub(crate) const BUSY_CORE_SHARE: f64 = 0.01;
 /// ... and only the busiest this many, so a window row stays small.
-const BUSY_MAX: usize = 32;
+pub(crate) const BUSY_MAX: usize = 32;
 
 fn time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)

@@ -4,12 +4,12 @@
 use super::*;
 use crate::policy::job;
 use crate::reconcile::FlagKind;
+use crate::store::testing::TestStore;
 use pantau_proto::body::usage::{ProcessUsage, Session, Software, UsageReport};
+use pantau_proto::body::Body;
 use pantau_proto::{AgentKey, Envelope, Kind};
 
-async fn store() -> (tempfile::TempDir, SqliteStore, AgentKey) {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&dir.path().join("pantau.db")).unwrap();
+async fn setup(s: &dyn Store) -> AgentKey {
     let key = AgentKey::generate();
     s.enroll(&EnrolledAgent {
         agent_id: "pc01".into(),
@@ -19,7 +19,7 @@ async fn store() -> (tempfile::TempDir, SqliteStore, AgentKey) {
     })
     .await
     .unwrap();
-    (dir, s, key)
+    key
 }
 
 fn msg(key: &AgentKey, agent: &str, seq: u64, r: UsageReport) -> Accepted {
@@ -64,9 +64,8 @@ fn report(at: DateTime<Utc>, procs: &[(&str, f64)], software: Option<&[&str]>) -
     }
 }
 
-#[tokio::test]
-async fn latest_facts_keep_the_last_software_list_and_windows_accumulate() {
-    let (_d, s, key) = store().await;
+async fn latest_facts_keep_the_last_software_list_and_windows_accumulate(s: TestStore) {
+    let key = setup(&*s).await;
     let t0 = Utc::now() - chrono::Duration::minutes(20);
     let min = |m: i64| t0 + chrono::Duration::minutes(m);
     s.commit(&[msg(
@@ -133,9 +132,8 @@ async fn latest_facts_keep_the_last_software_list_and_windows_accumulate() {
     assert_eq!(inputs[0].windows.len(), 1);
 }
 
-#[tokio::test]
-async fn a_batch_with_a_bad_message_stores_no_usage() {
-    let (_d, s, key) = store().await;
+async fn a_batch_with_a_bad_message_stores_no_usage(s: TestStore) {
+    let key = setup(&*s).await;
     let now = Utc::now();
     let good = msg(
         &key,
@@ -154,9 +152,8 @@ async fn a_batch_with_a_bad_message_stores_no_usage() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn the_policy_job_opens_and_resolves_only_its_own_flags() {
-    let (_d, s, key) = store().await;
+async fn the_policy_job_opens_and_resolves_only_its_own_flags(s: TestStore) {
+    let key = setup(&*s).await;
     let now = Utc::now();
     let mut seq = 0;
     let mut send = |at: DateTime<Utc>, procs: &[(&str, f64)]| {
@@ -172,7 +169,7 @@ async fn the_policy_job_opens_and_resolves_only_its_own_flags() {
         })
         .collect();
     s.commit(&batch).await.unwrap();
-    let run = job::run_once(&s, now).await.unwrap();
+    let run = job::run_once(&*s, now).await.unwrap();
     assert_eq!(run.opened, 3, "{run:?}"); // process, software, mining
     let flags = s.flags(FlagFilter::default()).await.unwrap();
     let mut kinds: Vec<&str> = flags.iter().map(|f| f.kind.as_str()).collect();
@@ -207,17 +204,16 @@ async fn the_policy_job_opens_and_resolves_only_its_own_flags() {
     let mut r = report(later, &[("bash", 1.0)], Some(&[]));
     r.sessions.clear();
     s.commit(&[msg(&key, "pc01", 99, r)]).await.unwrap();
-    let run = job::run_once(&s, later).await.unwrap();
+    let run = job::run_once(&*s, later).await.unwrap();
     assert_eq!(run.resolved, 3, "{run:?}");
     let open = s.flags(FlagFilter::default()).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].kind, "service_down");
 }
 
-#[tokio::test]
-async fn applied_versions_are_kept_and_the_newest_is_in_force() {
-    let (_d, s, _key) = store().await;
-    let (p, v) = job::in_force(&s).await.unwrap();
+async fn applied_versions_are_kept_and_the_newest_is_in_force(s: TestStore) {
+    let _key = setup(&*s).await;
+    let (p, v) = job::in_force(&*s).await.unwrap();
     assert_eq!(v.version, 0);
     assert_eq!(p.sha256, crate::policy::Policy::default_policy().sha256);
     let text = crate::policy::DEFAULT_POLICY.replace("lookback_s = 7200", "lookback_s = 3600");
@@ -227,15 +223,14 @@ async fn applied_versions_are_kept_and_the_newest_is_in_force() {
         .await
         .unwrap();
     assert_eq!(a.version, 1);
-    let (p, v) = job::in_force(&s).await.unwrap();
+    let (p, v) = job::in_force(&*s).await.unwrap();
     assert_eq!((v.version, v.applied_by.as_str()), (1, "budi"));
     assert_eq!(p.file.sustained.lookback_s, 3600);
     assert_eq!(s.policy_versions().await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn inputs_come_in_pages_in_agent_order() {
-    let (_d, s, _key) = store().await;
+async fn inputs_come_in_pages_in_agent_order(s: TestStore) {
+    let _key = setup(&*s).await;
     let now = Utc::now();
     for id in ["pc03", "pc02", "pc04"] {
         let key = AgentKey::generate();
@@ -262,3 +257,11 @@ async fn inputs_come_in_pages_in_agent_order() {
     assert_eq!(p2[0].windows.len(), 1, "windows of the page's agents only");
     assert!(s.usage_inputs(from, "pc04", 2).await.unwrap().is_empty());
 }
+
+crate::both!(
+    latest_facts_keep_the_last_software_list_and_windows_accumulate,
+    a_batch_with_a_bad_message_stores_no_usage,
+    the_policy_job_opens_and_resolves_only_its_own_flags,
+    applied_versions_are_kept_and_the_newest_is_in_force,
+    inputs_come_in_pages_in_agent_order,
+);

@@ -168,7 +168,7 @@ fn inventory(tx: &Transaction, agent: &str, seq: u64, inv: &Inventory) -> anyhow
 }
 
 /// The address people would use for the host: IPv4 of an up, physical NIC first.
-fn primary_ip(inv: &Inventory) -> Option<String> {
+pub(crate) fn primary_ip(inv: &Inventory) -> Option<String> {
     let mut nics: Vec<_> = inv.nics.iter().filter(|n| n.up).collect();
     nics.sort_by_key(|n| !n.physical);
     nics.iter()
