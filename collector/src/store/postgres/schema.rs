@@ -470,12 +470,13 @@ const MIGRATIONS: &[&str] = &[
 const MIGRATION_LOCK: i64 = 0x7061_6e74_6175;
 
 pub async fn migrate(c: &mut Client) -> anyhow::Result<()> {
-    c.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
-        .await?;
     let tx = c.transaction().await?;
     // Released at the end of the transaction; a second collector waits, then finds the
-    // schema current.
+    // schema current. Taken before anything else: even `CREATE TABLE IF NOT EXISTS` races
+    // with itself across sessions (duplicate key in pg_type), as the CI run showed.
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
         .await?;
     let current: i64 = tx
         .query_opt("SELECT version FROM schema_version", &[])
