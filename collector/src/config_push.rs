@@ -14,6 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
+/// The job's lease name ([`Store::try_job_lease`]).
+const JOB: &str = "config publication";
+
 pub struct ConfigPush {
     pub broker: BrokerConfig,
     /// The collector's client id; this publisher uses `{client_id}-config`.
@@ -61,8 +64,11 @@ impl ConfigPush {
                 }
             }
         });
+        // A republication of everything that could not run yet (not connected, or another
+        // collector held the lease) is owed until one runs.
+        let mut owe_all = false;
         loop {
-            let all = tokio::select! {
+            owe_all |= tokio::select! {
                 _ = tokio::time::sleep(self.every) => false,
                 _ = self.trigger.notified() => false,
                 _ = fresh.notified() => true,
@@ -71,8 +77,18 @@ impl ConfigPush {
             if !connected.load(Ordering::SeqCst) {
                 continue;
             }
-            if let Err(e) = self.publish(&client, all).await {
-                tracing::error!("config publication failed: {e:#}");
+            // Several collectors on one PostgreSQL database (docs/scale.md): one publishes
+            // at a time, so an agent never sees two collectors' retained configs race.
+            match self.store.try_job_lease(JOB).await {
+                Ok(Some(lease)) => {
+                    match self.publish(&client, owe_all).await {
+                        Ok(()) => owe_all = false,
+                        Err(e) => tracing::error!("config publication failed: {e:#}"),
+                    }
+                    drop(lease);
+                }
+                Ok(None) => tracing::debug!("{JOB}: another collector runs it now; skipped"),
+                Err(e) => tracing::error!("{JOB}: cannot take its lease (will retry): {e:#}"),
             }
         }
         driver.abort();

@@ -9,15 +9,14 @@
 //! Rejected messages are acknowledged too (after being counted and logged): they can never
 //! become valid, and leaving them unacknowledged would make the broker redeliver them forever.
 
-use crate::ingest_limit::{AgentLimiter, IngestLimits, Verdict};
+use crate::ingest_limit::{AgentLimiter, IngestLimits};
+use crate::ingest_verify::{Checked, Verifier};
 use crate::store::{Accepted, Outcome, Store};
 use crate::telemetry::{KindLabel, Telemetry};
 use pantau_agent::config::BrokerConfig;
 use pantau_agent::link::BrokerAddr;
-use pantau_proto::envelope::{decode, Verified};
-use pantau_proto::{topic, Kind, PublicKey};
+use pantau_proto::Kind;
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, Publish, QoS, Transport};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -31,7 +30,7 @@ const MAX_BATCH: usize = 1000;
 const MAX_WAIT: Duration = Duration::from_millis(20);
 const MAX_GAP: Duration = Duration::from_millis(2);
 /// The `reason` label of messages dropped by the per-agent rate limit.
-pub const RATE_LIMITED: &str = "rate_limited";
+pub use crate::ingest_verify::RATE_LIMITED;
 
 pub struct Ingest {
     pub broker: BrokerConfig,
@@ -120,156 +119,80 @@ fn max_payload() -> usize {
         .unwrap_or(1 << 20)
 }
 
-/// How often the list of revoked agents is read again: a revocation made with the CLI takes
-/// effect within this time, without a restart.
-const REVOKED_REFRESH: Duration = Duration::from_secs(2);
-
-/// Public keys of enrolled agents, looked up in the store on first sight. A negative answer
-/// is asked again after a minute, so an agent enrolled while the collector runs is accepted
-/// without a restart. Revoked agents are re-read every [`REVOKED_REFRESH`]: one small query,
-/// not one per agent.
-struct Keys {
-    store: Arc<dyn Store>,
-    known: HashMap<String, (Option<PublicKey>, Instant)>,
-    revoked: std::collections::HashSet<String>,
-    revoked_read: Option<Instant>,
-}
-
-impl Keys {
-    /// Whether `agent_id` is revoked. While the store cannot answer, the last list stands.
-    async fn is_revoked(&mut self, agent_id: &str) -> bool {
-        if self
-            .revoked_read
-            .is_none_or(|at| at.elapsed() >= REVOKED_REFRESH)
-        {
-            match self.store.revoked_agents().await {
-                Ok(ids) => {
-                    for id in &ids {
-                        self.known.remove(id);
-                    }
-                    self.revoked = ids.into_iter().collect();
-                    self.revoked_read = Some(Instant::now());
-                }
-                Err(e) => tracing::error!("cannot read revoked agents: {e:#}"),
-            }
-        }
-        self.revoked.contains(agent_id)
-    }
-
-    /// Never fails: while the store cannot answer, wait (the broker keeps the messages).
-    async fn get(&mut self, agent_id: &str, tel: &Telemetry) -> Option<PublicKey> {
-        if let Some((key, at)) = self.known.get(agent_id) {
-            if key.is_some() || at.elapsed() < Duration::from_secs(60) {
-                return key.clone();
-            }
-        }
-        let mut wait = Duration::from_millis(200);
-        let found = loop {
-            match self.store.agent(agent_id).await {
-                Ok(a) => break a.map(|a| a.public_key),
-                Err(e) => {
-                    tel.store_errors.inc();
-                    tracing::error!("agent key lookup failed, retrying in {wait:?}: {e:#}");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(10));
-                }
-            }
-        };
-        self.known
-            .insert(agent_id.to_owned(), (found.clone(), Instant::now()));
-        found
-    }
-}
-
+/// Two stages side by side: while one batch commits, the next one gathers and is verified.
+/// The broker keeps sending while the commit runs (up to its in-flight window for this
+/// client: docs/scale.md), so neither the fsync nor the signatures stall the stream.
 async fn writer(
-    mut rx: mpsc::Receiver<Publish>,
+    rx: mpsc::Receiver<Publish>,
     client: AsyncClient,
     store: Arc<dyn Store>,
     tel: Arc<Telemetry>,
-    mut limiter: AgentLimiter,
+    limiter: AgentLimiter,
 ) {
-    let mut keys = Keys {
-        store: store.clone(),
-        known: HashMap::new(),
-        revoked: Default::default(),
-        revoked_read: None,
-    };
-    while let Some(first) = rx.recv().await {
-        let mut publishes = vec![first];
-        let deadline = tokio::time::Instant::now() + MAX_WAIT;
-        while publishes.len() < MAX_BATCH {
-            let until = deadline.min(tokio::time::Instant::now() + MAX_GAP);
-            match tokio::time::timeout_at(until, rx.recv()).await {
-                Ok(Some(p)) => publishes.push(p),
-                _ => break,
+    // One batch verified ahead of the commit: more would only hold messages in memory that
+    // the broker holds anyway.
+    let (checked_tx, mut checked_rx) = mpsc::channel::<Checked>(1);
+    let mut verifier = Verifier::new(store.clone(), limiter, tel.clone());
+    let verify = async move {
+        let mut rx = rx;
+        while let Some(batch) = gather(&mut rx).await {
+            let checked = verifier.check(batch).await;
+            if checked_tx.send(checked).await.is_err() {
+                break;
             }
         }
-        let received_at = chrono::Utc::now();
-        let mut accepted: Vec<Accepted> = Vec::with_capacity(publishes.len());
-        for p in &publishes {
-            // The collector's own retained config (`crate::config_push`) comes back through
-            // the wildcard subscription: not an agent's message, not a rejection. A signed
-            // envelope on a config topic is an agent writing where it must not: rejected and
-            // counted below like any other bad topic.
-            if matches!(topic::parse(&p.topic), Ok((_, Kind::Config))) && !is_envelope(&p.payload) {
+    };
+    let commit = async move {
+        while let Some(Checked {
+            publishes,
+            accepted,
+        }) = checked_rx.recv().await
+        {
+            if !accepted.is_empty() {
+                commit_until_done(&*store, &tel, Arc::new(accepted)).await;
+            }
+            // PUBACKs go out in the order the messages came in, as MQTT asks.
+            for p in &publishes {
+                if let Err(e) = client.ack(p).await {
+                    tracing::warn!("cannot acknowledge: {e}");
+                }
+            }
+        }
+    };
+    tokio::join!(verify, commit);
+}
+
+/// The next batch: what has arrived, then more until [`MAX_BATCH`], a [`MAX_GAP`] pause in
+/// arrivals, or [`MAX_WAIT`] after the first. `None` once ingest stops.
+async fn gather(rx: &mut mpsc::Receiver<Publish>) -> Option<Vec<Publish>> {
+    let first = rx.recv().await?;
+    let mut batch = vec![first];
+    let deadline = tokio::time::Instant::now() + MAX_WAIT;
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(p) => {
+                batch.push(p);
                 continue;
             }
-            let key = match topic::parse(&p.topic) {
-                Ok((agent, _)) if keys.is_revoked(agent).await => {
-                    tel.rejected(pantau_proto::RejectReason::Revoked.label());
-                    tracing::warn!(
-                        reason = "revoked",
-                        "rejected message of revoked agent {agent} on {}",
-                        p.topic
-                    );
-                    continue;
-                }
-                Ok((agent, _)) => keys.get(agent, &tel).await,
-                Err(_) => None,
-            };
-            match decode(&p.topic, &p.payload, |_| key) {
-                Ok(Verified { envelope, body }) => match limiter.check(&envelope.agent_id) {
-                    Verdict::Pass => accepted.push(Accepted {
-                        envelope,
-                        body,
-                        received_at,
-                    }),
-                    Verdict::Drop { log } => {
-                        tel.dropped(&envelope.agent_id, RATE_LIMITED);
-                        if log {
-                            tracing::warn!(
-                                agent = %envelope.agent_id,
-                                "agent over its message rate limit ([ingest]); dropping its \
-                                 messages (counted in pantau_ingest_dropped_total)"
-                            );
-                        }
-                    }
-                },
-                Err(e) => {
-                    tel.rejected(e.reason.label());
-                    tracing::warn!(reason = e.reason.label(), "rejected message: {}", e.detail);
-                }
-            }
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+            Err(mpsc::error::TryRecvError::Empty) => {}
         }
-        if !accepted.is_empty() {
-            commit_until_done(&*store, &tel, &accepted).await;
-        }
-        // PUBACKs go out in the order the messages came in, as MQTT asks.
-        for p in &publishes {
-            if let Err(e) = client.ack(p).await {
-                tracing::warn!("cannot acknowledge: {e}");
-            }
+        let until = deadline.min(tokio::time::Instant::now() + MAX_GAP);
+        match tokio::time::timeout_at(until, rx.recv()).await {
+            Ok(Some(p)) => batch.push(p),
+            _ => break,
         }
     }
+    Some(batch)
 }
 
 /// Commit, retrying until the store takes it. Nothing is acknowledged before that, so a
 /// store outage holds messages at the broker instead of losing them.
-async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: &[Accepted]) {
+async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: Arc<Vec<Accepted>>) {
     let mut wait = Duration::from_millis(200);
     loop {
         let started = Instant::now();
-        match store.commit(batch).await {
+        match store.commit_shared(batch.clone()).await {
             Ok(outcomes) => {
                 tel.commit.observe(started.elapsed().as_secs_f64());
                 let committed = chrono::Utc::now();
@@ -311,11 +234,4 @@ async fn commit_until_done(store: &dyn Store, tel: &Telemetry, batch: &[Accepted
             }
         }
     }
-}
-
-/// True when `payload` is a JSON object carrying a signature, i.e. something an agent sent.
-fn is_envelope(payload: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(payload)
-        .ok()
-        .is_some_and(|v| v.get("sig").is_some())
 }

@@ -12,6 +12,7 @@ pub mod enroll;
 pub mod i18n;
 pub mod ingest;
 pub mod ingest_limit;
+pub mod ingest_verify;
 pub mod jobs;
 pub mod maintain;
 pub mod netwatch;

@@ -1,11 +1,13 @@
 //! Several collectors consume one stream through an MQTT shared subscription
-//! (`[mqtt] shared_group`) on a real Mosquitto. Both share one store: for now two collectors
-//! on the SAME SQLite file (WAL lets two processes use it; one SQLite file each would not be
-//! one store). The store is the one parameter [`store`]: when the PostgreSQL store lands it
-//! becomes `[database] url = "postgres://..."` and nothing else changes.
+//! (`[mqtt] shared_group`) on a real Mosquitto, sharing one store. Every test runs twice:
+//! on PostgreSQL (the deployment docs/scale.md describes: a PostgreSQL the harness starts
+//! with initdb on a free port, periodic jobs under advisory-lock leases) and on one SQLite
+//! file both collectors open (WAL lets two processes use it; one file each would not be one
+//! store). The store is the one parameter, [`Shared`].
 //!
 //! Counted at the end by `(agent_id, seq)` in the store against what the publisher sent.
 
+use pantau_tests::postgres::PgServer;
 use pantau_tests::stream::SignedFleet;
 use pantau_tests::{prom_value, wait_until, Collector, CollectorOptions, Mosquitto, PATIENCE};
 use std::path::PathBuf;
@@ -14,9 +16,37 @@ use std::time::Duration;
 const STORED: &str = "pantau_ingest_messages_total";
 const DUPLICATES: &str = "pantau_ingest_duplicates_total";
 
-/// The store both collectors use: the directory of one SQLite file.
-fn store(dir: &tempfile::TempDir) -> PathBuf {
-    dir.path().join("shared-data")
+/// The store both collectors use.
+enum Shared {
+    /// The directory of one SQLite file.
+    Sqlite(PathBuf),
+    /// `[database] url` of a fresh PostgreSQL database; each collector keeps its own
+    /// `data_dir` for what is not the store (its PKI, its run lock).
+    Postgres(String),
+}
+
+impl Shared {
+    fn sqlite(dir: &tempfile::TempDir) -> Shared {
+        Shared::Sqlite(dir.path().join("shared-data"))
+    }
+
+    fn postgres() -> Shared {
+        Shared::Postgres(PgServer::fresh_database())
+    }
+
+    /// Envelopes stored, and distinct `(agent_id, seq)` among them, read from the store
+    /// itself (PostgreSQL only: a SQLite file is checked through the API).
+    fn pg_counts(&self) -> Option<(u64, u64)> {
+        let Shared::Postgres(url) = self else {
+            return None;
+        };
+        let row = PgServer::psql(
+            url,
+            "SELECT count(*) || ' ' || count(DISTINCT (agent_id, seq)) FROM messages",
+        );
+        let mut n = row.split(' ').map(|v| v.parse::<u64>().expect("count"));
+        Some((n.next().unwrap(), n.next().unwrap()))
+    }
 }
 
 /// A broker that queues without limit for an absent persistent session (Mosquitto's default
@@ -25,15 +55,19 @@ fn broker() -> Mosquitto {
     Mosquitto::start_with("max_queued_messages 0\n")
 }
 
-fn member(broker: &Mosquitto, name: &str, data: &std::path::Path, first: bool) -> Collector {
+fn member(broker: &Mosquitto, name: &str, store: &Shared, first: bool) -> Collector {
+    let (data_dir, extra_toml) = match store {
+        Shared::Sqlite(dir) => (Some(dir.clone()), String::new()),
+        Shared::Postgres(url) => (None, format!("\n[database]\nurl = {url:?}\n")),
+    };
     Collector::start_opts(
         broker,
         &CollectorOptions {
             client_id: Some(format!("pantau-collector-{name}-{}", broker.port())),
             shared_group: Some("ingest".into()),
-            data_dir: Some(data.to_owned()),
+            data_dir,
             add_admin: first,
-            // Periodic jobs run on both for now (the job lease comes with PostgreSQL).
+            extra_toml,
             ..CollectorOptions::default()
         },
     )
@@ -58,12 +92,20 @@ fn wait_complete(c: &mut Collector, fleet: &SignedFleet, per_agent: u64) {
 }
 
 #[test]
-fn two_collectors_in_one_group_share_the_stream_and_store_each_message_once() {
-    let broker = broker();
+fn two_collectors_on_postgresql_share_the_stream_and_store_each_message_once() {
+    share_the_stream(Shared::postgres());
+}
+
+#[test]
+fn two_collectors_on_one_sqlite_file_share_the_stream_and_store_each_message_once() {
     let dir = tempfile::tempdir().unwrap();
-    let data = store(&dir);
-    let mut a = member(&broker, "a", &data, true);
-    let b = member(&broker, "b", &data, false);
+    share_the_stream(Shared::sqlite(&dir));
+}
+
+fn share_the_stream(store: Shared) {
+    let broker = broker();
+    let mut a = member(&broker, "a", &store, true);
+    let b = member(&broker, "b", &store, false);
     let fleet = SignedFleet::new("shared", 8);
     fleet.enroll(&a);
 
@@ -82,15 +124,30 @@ fn two_collectors_in_one_group_share_the_stream_and_store_each_message_once() {
     let dups =
         prom_value(&a.prometheus(), DUPLICATES, &[]) + prom_value(&b.prometheus(), DUPLICATES, &[]);
     assert_eq!(dups, 0.0, "no message should reach both collectors");
+    if let Some(counts) = store.pg_counts() {
+        assert_eq!(
+            counts,
+            (sent, sent),
+            "rows in PostgreSQL: (stored, distinct)"
+        );
+    }
 }
 
 #[test]
-fn a_collector_killed_mid_stream_loses_nothing_and_stores_nothing_twice() {
-    let broker = broker();
+fn a_collector_on_postgresql_killed_mid_stream_loses_nothing_and_stores_nothing_twice() {
+    kill_one_mid_stream(Shared::postgres());
+}
+
+#[test]
+fn a_collector_on_one_sqlite_file_killed_mid_stream_loses_nothing_and_stores_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let data = store(&dir);
-    let mut a = member(&broker, "a", &data, true);
-    let mut b = member(&broker, "b", &data, false);
+    kill_one_mid_stream(Shared::sqlite(&dir));
+}
+
+fn kill_one_mid_stream(store: Shared) {
+    let broker = broker();
+    let mut a = member(&broker, "a", &store, true);
+    let mut b = member(&broker, "b", &store, false);
     let fleet = std::sync::Arc::new(SignedFleet::new("kill", 10));
     fleet.enroll(&a);
 
@@ -134,4 +191,11 @@ fn a_collector_killed_mid_stream_loses_nothing_and_stores_nothing_twice() {
     a.restart();
     wait_complete(&mut b, &fleet, per_agent);
     b.assert_running();
+    if let Some(counts) = store.pg_counts() {
+        assert_eq!(
+            counts,
+            (sent, sent),
+            "rows in PostgreSQL: (stored, distinct)"
+        );
+    }
 }

@@ -87,6 +87,11 @@ pub trait Store: accounts::AccountStore + enrollment::EnrollStore + Send + Sync 
     async fn agent(&self, agent_id: &str) -> Result<Option<EnrolledAgent>>;
     /// Store a batch in one transaction; one outcome per message, in order.
     async fn commit(&self, batch: &[Accepted]) -> Result<Vec<Outcome>>;
+    /// [`Store::commit`] of a batch the caller shares (ingest keeps it to retry): a store
+    /// that does its work on another thread takes it there without copying every envelope.
+    async fn commit_shared(&self, batch: std::sync::Arc<Vec<Accepted>>) -> Result<Vec<Outcome>> {
+        self.commit(&batch).await
+    }
     async fn hosts(&self) -> Result<Vec<HostSummary>>;
     async fn host(&self, agent_id: &str) -> Result<Option<HostDetail>>;
     /// Series of one host between `from` and `to`, `step` seconds apart.

@@ -10,6 +10,7 @@
 //! acknowledged only after that, as with SQLite's `synchronous = FULL`.
 
 mod accounts;
+mod commit;
 mod enrollment;
 mod equipment;
 mod flags;
@@ -175,7 +176,7 @@ impl Store for PgStore {
     }
 
     async fn commit(&self, batch: &[Accepted]) -> Result<Vec<Outcome>> {
-        write::commit(&mut self.conn().await?, batch).await
+        commit::commit(&mut self.conn().await?, batch).await
     }
 
     async fn hosts(&self) -> Result<Vec<HostSummary>> {

@@ -116,7 +116,10 @@ impl Store for SqliteStore {
     }
 
     async fn commit(&self, batch: &[Accepted]) -> Result<Vec<Outcome>> {
-        let batch = batch.to_vec();
+        self.commit_shared(Arc::new(batch.to_vec())).await
+    }
+
+    async fn commit_shared(&self, batch: Arc<Vec<Accepted>>) -> Result<Vec<Outcome>> {
         self.write(move |c| write::commit(c, &batch)).await
     }
 

@@ -163,6 +163,97 @@ async fn stores_once_per_seq_and_reports_gaps(s: TestStore) {
     );
 }
 
+/// A batch as ingest hands it over: two agents interleaved, a newer sample arriving before
+/// an older one, a redelivery of a message stored by the previous batch. PostgreSQL stores
+/// the batch set-wise (`postgres/commit.rs`), SQLite message by message; both must agree.
+async fn a_mixed_batch_of_two_agents_keeps_the_newest_figures(s: TestStore) {
+    let k1 = enrolled(&*s, "pc-1").await;
+    let k2 = enrolled(&*s, "pc-2").await;
+    let now = Utc::now().timestamp();
+    let first = vec![msg(
+        &k1,
+        "pc-1",
+        1,
+        Kind::Metrics,
+        metrics(vec![sample(now - 90, 5.0)]),
+    )];
+    assert_eq!(s.commit(&first).await.unwrap(), vec![Outcome::Stored]);
+    let batch = vec![
+        msg(
+            &k2,
+            "pc-2",
+            7,
+            Kind::Metrics,
+            metrics(vec![sample(now - 10, 70.0)]),
+        ),
+        msg(
+            &k1,
+            "pc-1",
+            3,
+            Kind::Metrics,
+            metrics(vec![sample(now - 20, 33.0)]),
+        ),
+        msg(
+            &k1,
+            "pc-1",
+            1,
+            Kind::Metrics,
+            metrics(vec![sample(now - 90, 99.0)]),
+        ),
+        msg(
+            &k2,
+            "pc-2",
+            6,
+            Kind::Metrics,
+            metrics(vec![sample(now - 40, 60.0)]),
+        ),
+        msg(
+            &k1,
+            "pc-1",
+            2,
+            Kind::Metrics,
+            metrics(vec![sample(now - 60, 22.0), sample(now - 50, 23.0)]),
+        ),
+    ];
+    assert_eq!(
+        s.commit(&batch).await.unwrap(),
+        vec![
+            Outcome::Stored,
+            Outcome::Stored,
+            Outcome::Duplicate,
+            Outcome::Stored,
+            Outcome::Stored
+        ]
+    );
+    let h1 = s.host("pc-1").await.unwrap().unwrap();
+    let h2 = s.host("pc-2").await.unwrap().unwrap();
+    assert_eq!(
+        (h1.summary.cpu_pct, h2.summary.cpu_pct),
+        (Some(33.0), Some(70.0))
+    );
+    assert_eq!((h1.ingest.messages, h1.ingest.missing), (3, 0));
+    assert_eq!(
+        (h2.ingest.first_seq, h2.ingest.last_seq),
+        (Some(6), Some(7))
+    );
+    assert!(h1.summary.last_seen.is_some() && h2.summary.last_seen.is_some());
+    let (_, series) = s
+        .series(
+            "pc-1",
+            Utc::now() - chrono::Duration::hours(1),
+            Utc::now(),
+            1,
+            &["cpu".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        series[0].points.iter().map(|p| p.1).collect::<Vec<_>>(),
+        vec![5.0, 22.0, 23.0, 33.0],
+        "every sample once, the duplicate's value nowhere"
+    );
+}
+
 async fn status_follows_the_newest_connection(s: TestStore) {
     let key = enrolled(&*s, "pc-1").await;
     let t0 = Utc::now();
@@ -304,6 +395,7 @@ async fn rollups_include_late_data_and_retention_keeps_replays_out(s: TestStore)
 crate::both!(
     enrolling_twice_is_refused,
     stores_once_per_seq_and_reports_gaps,
+    a_mixed_batch_of_two_agents_keeps_the_newest_figures,
     status_follows_the_newest_connection,
     rollups_include_late_data_and_retention_keeps_replays_out,
 );
