@@ -9,11 +9,19 @@
 //! nobody can add one in transit. The rendering is written out here rather than relying on
 //! serde_json's map ordering, which a dependency enabling `preserve_order` would silently change.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub fn to_vec(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     write(value, &mut out);
+    out
+}
+
+/// [`to_vec`] of an object held as its map (the envelope minus `sig`, without rebuilding a
+/// `Value` around it).
+pub fn to_vec_object(map: &Map<String, Value>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    write_object(map, &mut out);
     out
 }
 
@@ -33,21 +41,23 @@ fn write(value: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(key, out);
-                out.push(b':');
-                write(&map[key], out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_object(map, out),
     }
+}
+
+fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push(b'{');
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(key, out);
+        out.push(b':');
+        write(value, out);
+    }
+    out.push(b'}');
 }
 
 fn write_str(s: &str, out: &mut Vec<u8>) {

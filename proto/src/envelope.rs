@@ -247,7 +247,23 @@ pub fn decode(
         }
         _ => {}
     }
-    let envelope: Envelope = serde_path_to_error::deserialize(&value).map_err(|e| {
+    // The signed bytes come from the parsed object with `sig` taken out and put back, and the
+    // envelope is then built by moving the object: no copy of the body is ever made.
+    let (value, signed) = match value {
+        Value::Object(mut map) => {
+            let sig = map.remove("sig");
+            let signed = canonical::to_vec_object(&map);
+            if let Some(sig) = sig {
+                map.insert("sig".into(), sig);
+            }
+            (Value::Object(map), signed)
+        }
+        other => {
+            let signed = canonical::to_vec(&other);
+            (other, signed)
+        }
+    };
+    let envelope: Envelope = serde_path_to_error::deserialize(value).map_err(|e| {
         reject(
             RejectReason::Schema,
             format!("topic {topic_name}: field `{}`: {}", e.path(), e.inner()),
@@ -268,7 +284,7 @@ pub fn decode(
             format!("topic {topic_name}: agent {topic_agent:?} is not enrolled or is revoked"),
         )
     })?;
-    if !key.verify(&signed_bytes(&value), &envelope.sig) {
+    if !key.verify(&signed, &envelope.sig) {
         return Err(reject(
             RejectReason::BadSignature,
             format!("topic {topic_name}: signature does not verify with the enrolled key"),

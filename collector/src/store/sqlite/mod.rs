@@ -49,6 +49,9 @@ fn open_conn(path: &Path) -> anyhow::Result<Connection> {
     )
     .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Ingest caches a points statement per sample size next to its other statements; the
+    // default of 16 would evict them in turn.
+    conn.set_prepared_statement_cache_capacity(64);
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

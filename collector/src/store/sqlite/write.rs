@@ -187,41 +187,66 @@ pub(crate) fn primary_ip(inv: &Inventory) -> Option<String> {
 fn metrics(tx: &Transaction, agent: &str, seq: u64, b: &MetricsBatch) -> anyhow::Result<()> {
     let mut sample_stmt =
         tx.prepare_cached("INSERT INTO samples (agent_id, ts, seq, body) VALUES (?1, ?2, ?3, ?4)")?;
-    let mut point_stmt = tx
-        .prepare_cached("INSERT INTO points (agent_id, name, ts, value) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut pts: Vec<(String, f64)> = Vec::with_capacity(16);
     for s in &b.samples {
         let ts = s.ts.timestamp();
         sample_stmt.execute(params![agent, ts, seq as i64, serde_json::to_string(s)?])?;
-        let mut err = None;
+        pts.clear();
         points::of_sample(s, |name, value| {
-            if err.is_none() && value.is_finite() {
-                if let Err(e) = point_stmt.execute(params![agent, name, ts, value]) {
-                    err = Some(e);
-                }
+            if value.is_finite() {
+                pts.push((name, value));
             }
         });
-        if let Some(e) = err {
-            return Err(e.into());
-        }
+        insert_points(tx, agent, ts, &pts)?;
     }
     // The host's "now" figures come from the newest sample, whatever order batches arrive in.
     if let Some(last) = b.samples.iter().max_by_key(|s| s.ts) {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE hosts SET cpu_pct = ?2, mem_pct = ?3, disk_pct = ?4, metrics_ts = ?5,
                     spool_dropped_total = max(spool_dropped_total, ?6)
              WHERE agent_id = ?1 AND (metrics_ts IS NULL OR metrics_ts <= ?5)",
-            params![
-                agent,
-                last.cpu.as_ref().map(|c| c.usage_pct),
-                last.memory
-                    .as_ref()
-                    .filter(|m| m.total_bytes > 0)
-                    .map(|m| m.used_pct()),
-                points::disk_pct(last),
-                last.ts.timestamp(),
-                b.spool.dropped_total as i64
-            ],
-        )?;
+        )?
+        .execute(params![
+            agent,
+            last.cpu.as_ref().map(|c| c.usage_pct),
+            last.memory
+                .as_ref()
+                .filter(|m| m.total_bytes > 0)
+                .map(|m| m.used_pct()),
+            points::disk_pct(last),
+            last.ts.timestamp(),
+            b.spool.dropped_total as i64
+        ])?;
+    }
+    Ok(())
+}
+
+/// The points of one sample in one statement: a statement per point cost a statement's
+/// overhead and an AUTOINCREMENT bookkeeping write each (docs/benchmarks.md, ingest stages).
+pub(crate) fn insert_points(
+    tx: &Transaction,
+    agent: &str,
+    ts: i64,
+    pts: &[(String, f64)],
+) -> rusqlite::Result<()> {
+    // SQLite's default limit is 32,766 variables; 2 per point plus 2 leaves room for 10,000.
+    for chunk in pts.chunks(10_000) {
+        let mut sql = String::from("INSERT INTO points (agent_id, name, ts, value) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(?1, ?{}, ?2, ?{})", 3 + 2 * i, 4 + 2 * i));
+        }
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let mut args: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(2 + 2 * chunk.len());
+        args.push(&agent);
+        args.push(&ts);
+        for (name, value) in chunk {
+            args.push(name);
+            args.push(value);
+        }
+        stmt.execute(args.as_slice())?;
     }
     Ok(())
 }
