@@ -157,7 +157,26 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         retention: Retention,
     ) -> Result<MaintenanceReport> {
-        self.write(move |c| maintain::run(c, now, retention)).await
+        // Step by step, the writer released in between: ingest commits between the steps
+        // instead of waiting for the whole job (maintain.rs).
+        let mut report = MaintenanceReport::default();
+        loop {
+            let s = self.write(maintain::rollup_step).await?;
+            report.points_rolled_up += s.rows;
+            if !s.more {
+                break;
+            }
+        }
+        loop {
+            let s = self
+                .write(move |c| maintain::prune_step(c, now, retention))
+                .await?;
+            report.rows_pruned += s.rows;
+            if !s.more {
+                break;
+            }
+        }
+        Ok(report)
     }
 
     async fn import_register(
