@@ -85,7 +85,7 @@ impl ConfigPush {
                         Ok(()) => owe_all = false,
                         Err(e) => tracing::error!("config publication failed: {e:#}"),
                     }
-                    drop(lease);
+                    lease.release().await;
                 }
                 Ok(None) => tracing::debug!("{JOB}: another collector runs it now; skipped"),
                 Err(e) => tracing::error!("{JOB}: cannot take its lease (will retry): {e:#}"),

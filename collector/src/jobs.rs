@@ -35,7 +35,7 @@ pub async fn every<F, Fut>(
                 if let Err(e) = job().await {
                     tracing::error!("{name} failed (will retry): {e:#}");
                 }
-                drop(lease);
+                lease.release().await;
             }
             Ok(None) => tracing::debug!("{name}: another collector runs it now; skipped"),
             Err(e) => tracing::error!("{name}: cannot take its lease (will retry): {e:#}"),

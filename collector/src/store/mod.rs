@@ -50,22 +50,36 @@ macro_rules! refuse {
 }
 
 /// The lease of one periodic job for one run ([`Store::try_job_lease`]): while it lives, no
-/// other collector on the same database runs that job. Dropping it gives the job back.
+/// other collector on the same database runs that job. [`JobLease::release`] gives it back
+/// at once; dropping it (a panic, a cancelled task) gives it back when the store notices.
 pub struct JobLease {
-    /// What keeps the lease (PostgreSQL: the dedicated connection holding the advisory
-    /// lock); nothing for SQLite.
-    _held: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// What keeps the lease and gives it back (PostgreSQL: the dedicated connection holding
+    /// the advisory lock, and its unlock); nothing for SQLite.
+    release: Option<Release>,
 }
+
+/// Gives a lease back; owns whatever holds it until then.
+pub type Release =
+    Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
 
 impl JobLease {
     /// A lease nobody else could contend for (one collector per SQLite file).
     pub fn sole() -> JobLease {
-        JobLease { _held: None }
+        JobLease { release: None }
     }
 
-    pub fn held_by(keep: impl std::any::Any + Send + Sync) -> JobLease {
+    /// A lease that `release` gives back.
+    pub fn released_by(release: Release) -> JobLease {
         JobLease {
-            _held: Some(Box::new(keep)),
+            release: Some(release),
+        }
+    }
+
+    /// Give the job back now, so another collector (or this one's next round) can take it
+    /// at its next try.
+    pub async fn release(mut self) {
+        if let Some(r) = self.release.take() {
+            r().await;
         }
     }
 }

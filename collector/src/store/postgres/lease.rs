@@ -24,7 +24,21 @@ pub async fn try_lease(store: &super::PgStore, name: &str) -> anyhow::Result<Opt
         .await?
         .get(0);
     // Not granted: the connection closes here, holding nothing.
-    Ok(got.then(|| JobLease::held_by(client)))
+    let k = key(name);
+    Ok(got.then(|| {
+        JobLease::released_by(Box::new(move || {
+            Box::pin(async move {
+                // Unlock before the connection goes: the server ends a closed session on its
+                // own time, and until it has, the next try (on any collector) still finds
+                // the lock held. If this fails the connection is dropped below, which frees
+                // the lock all the same, only later.
+                if let Err(e) = client.execute("SELECT pg_advisory_unlock($1)", &[&k]).await {
+                    tracing::warn!("cannot give a job lease back at once: {e}");
+                }
+                drop(client);
+            })
+        }))
+    }))
 }
 
 #[cfg(test)]

@@ -31,14 +31,15 @@ async fn two_collectors_race_for_a_job_and_exactly_one_runs_it() {
                 runs.fetch_add(1, Ordering::SeqCst);
                 // Hold it while the other tries.
                 tokio::time::sleep(Duration::from_millis(500)).await;
-                drop(lease);
+                lease.release().await;
             }
         }
     };
     tokio::join!(one(a.clone()), one(b.clone()));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
     // Released after the run: either may take it again; other jobs were never blocked.
-    assert!(b.try_job_lease("maintenance").await.unwrap().is_some());
+    let again = b.try_job_lease("maintenance").await.unwrap();
+    again.expect("free again once released").release().await;
     let _held = a.try_job_lease("maintenance").await.unwrap().unwrap();
     assert!(b.try_job_lease("reconciliation").await.unwrap().is_some());
 }
@@ -102,7 +103,7 @@ async fn the_runner_skips_a_job_another_collector_holds() {
         0,
         "ran while another held the lease"
     );
-    drop(held);
+    held.release().await;
     trigger.notify_one();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while runs.load(Ordering::SeqCst) == 0 {
