@@ -107,12 +107,11 @@ async fn floors<'b>(
     batch: &'b [Accepted],
     data: &[usize],
 ) -> anyhow::Result<HashMap<&'b str, i64>> {
-    let agents: Vec<&str> = data
+    let distinct: HashSet<&'b str> = data
         .iter()
         .map(|&i| batch[i].envelope.agent_id.as_str())
-        .collect::<HashSet<_>>()
-        .into_iter()
         .collect();
+    let agents: Vec<&str> = distinct.iter().copied().collect();
     let st = tx
         .prepare_cached("SELECT agent_id, seq_floor FROM hosts WHERE agent_id = ANY($1)")
         .await?;
@@ -120,7 +119,7 @@ async fn floors<'b>(
     let mut floors = HashMap::with_capacity(rows.len());
     for r in rows {
         let id: String = r.get(0);
-        if let Some(&a) = agents.iter().find(|a| **a == id) {
+        if let Some(&a) = distinct.get(id.as_str()) {
             floors.insert(a, r.get::<_, i64>(1));
         }
     }
